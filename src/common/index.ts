@@ -1,0 +1,5 @@
+export * from './brands.js';
+export * from './clock.js';
+export * from './errors.js';
+export * from './logger.js';
+export * from './supervisor.js';
