@@ -3,3 +3,4 @@ export * from './clock.js';
 export * from './errors.js';
 export * from './logger.js';
 export * from './supervisor.js';
+export * from './metrics.js';
