@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { asNodeId, createLogger, systemClock, TandemError, type Logger } from './common/index.js';
+import { loadControllerConfig, type ControllerConfig } from './config/index.js';
+import { Controller, type StopReason } from './controller/index.js';
+import { createApiServer } from './api/index.js';
+
+export interface NodeOptions {
+  readonly configDir: string;
+  readonly dataDir: string;
+  readonly host: string;
+  readonly httpPort?: number;
+  readonly httpsPort?: number;
+  readonly logger?: Logger;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Called once when the node must stop on its own (ShutDown command or a fatal error). */
+  readonly onStop: (reason: StopReason) => void;
+}
+
+export interface RunningNode {
+  readonly url: string;
+  readonly controller: Controller;
+  readonly config: ControllerConfig;
+  close(): Promise<void>;
+}
+
+/** The product's version, from package.json. */
+export function productVersion(): string {
+  const path = fileURLToPath(new URL('../../package.json', import.meta.url));
+  const pkg = JSON.parse(readFileSync(path, 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+}
+
+/**
+ * The composition root: builds the real clock, logger, storage and HTTP server
+ * and wires them into one controller node.
+ */
+export async function startNode(options: NodeOptions): Promise<RunningNode> {
+  const config = loadControllerConfig({ configDir: options.configDir, env: options.env ?? process.env });
+  const nodeId = asNodeId(config.cluster.isBackup ? 'Backup' : 'Primary');
+  const logger = (options.logger ?? createLogger()).child({ nodeId });
+  const clock = systemClock;
+  const version = productVersion();
+
+  if (options.httpPort !== undefined && !config.web.authPublic) {
+    throw new TandemError(
+      'ConfigInvalid',
+      'Plain HTTP is only for development setups with js7.web.server.auth.public = true; use --https-port with js7.web.https.* configured.',
+      { errors: [{ file: 'command line', path: '--http-port', message: 'needs js7.web.server.auth.public = true' }] },
+    );
+  }
+  if (options.httpsPort !== undefined && config.web.https === undefined) {
+    throw new TandemError('ConfigInvalid', '--https-port needs js7.web.https.certificate and private-key in the configuration.', {
+      errors: [{ file: 'command line', path: '--https-port', message: 'js7.web.https is not configured' }],
+    });
+  }
+
+  const controller = await Controller.open({
+    config,
+    dataDir: options.dataDir,
+    nodeId,
+    version,
+    clock,
+    logger,
+    onStop: options.onStop,
+  });
+  try {
+    const https = options.httpsPort !== undefined && config.web.https !== undefined ? await readHttps(config.web.https) : undefined;
+    if (https === undefined) logger.warn('serving plain HTTP without authentication: for development only');
+    const server = await createApiServer({
+      host: options.host,
+      port: options.httpsPort ?? options.httpPort ?? 0,
+      controller,
+      logger,
+      clock,
+      version,
+      auth: { public: config.web.authPublic, loopbackIsPublic: config.web.loopbackIsPublic, users: config.auth.users },
+      maxBodyBytes: config.web.maxBodyBytes,
+      ...(https === undefined ? {} : { https }),
+    });
+    logger.info({ url: server.url, version }, 'controller is serving');
+    let closing: Promise<void> | undefined;
+    return {
+      url: server.url,
+      controller,
+      config,
+      close: () => {
+        closing ??= (async () => {
+          await server.close();
+          await controller.close();
+          logger.info('controller stopped');
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await controller.close();
+    throw err;
+  }
+}
+
+async function readHttps(https: NonNullable<ControllerConfig['web']['https']>): Promise<{
+  certificate: string;
+  privateKey: string;
+  trustedCertificates: string[];
+  clientAuthentication: boolean;
+}> {
+  return {
+    certificate: await readFile(https.certificate, 'utf8'),
+    privateKey: await readFile(https.privateKey, 'utf8'),
+    trustedCertificates: await Promise.all(https.trustedCertificates.map((p) => readFile(p, 'utf8'))),
+    clientAuthentication: https.clientAuthentication,
+  };
+}

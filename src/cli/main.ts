@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+import { runJournalCommand } from './journal-command.js';
+import { runStartCommand } from './start-command.js';
+import { runDevCommand } from './dev-command.js';
+import { reportError } from './report-error.js';
+import { productVersion } from '../app.js';
+
+const usage = `tandem — a workflow controller pair with a replicated journal
+
+  tandem start --config-dir DIR --data-dir DIR [--https-port N | --http-port N] [--host ADDR] [--log-level L]
+  tandem journal inspect DATA_DIR      summary of the journal files
+  tandem journal verify DATA_DIR       check every record; exit 1 when damaged
+  tandem dev                           local node for trying Tandem (what npm start runs)
+  tandem --version | --help`;
+
+/** The CLI: the only place that exits the process. */
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start':
+      return runStartCommand(rest);
+    case 'journal':
+      return runJournalCommand(rest);
+    case 'dev':
+      return runDevCommand(rest);
+    case '--version':
+    case 'version':
+      process.stdout.write(`${productVersion()}\n`);
+      return 0;
+    case undefined:
+    case '--help':
+    case 'help':
+      process.stdout.write(`${usage}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`unknown command ${command}\n\n${usage}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    reportError(err);
+    process.exitCode = 1;
+  },
+);

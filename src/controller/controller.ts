@@ -1,0 +1,402 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  Supervisor,
+  TandemError,
+  asEventId,
+  type Clock,
+  type EventId,
+  type Logger,
+  type NodeId,
+} from '../common/index.js';
+import type { ControllerConfig } from '../config/index.js';
+import { Journal, type StampedEvent } from '../journal/index.js';
+import { ReadModel } from '../readmodel/index.js';
+import {
+  applyEvent,
+  emptyState,
+  fromSnapshot,
+  latestWorkflow,
+  parseEvent,
+  toSnapshot,
+  type ControllerState,
+  type Event,
+} from '../state/index.js';
+import { JobExecutor, parseCommand, decideCommand, type Command } from '../workflow/index.js';
+import type {
+  ControllerPort,
+  EventRead,
+  HealthReport,
+  Overview,
+  StampedView,
+  UserContext,
+} from '../api/controller-port.js';
+import { CommitQueue } from './commit-queue.js';
+import { EventBuffer } from './event-buffer.js';
+import { OrderDriver } from './order-driver.js';
+import { renderControllerMetrics } from './controller-metrics.js';
+
+export type StopReason = { readonly kind: 'shutdown' } | { readonly kind: 'fatal'; readonly error: unknown };
+
+export interface ControllerOptions {
+  readonly config: ControllerConfig;
+  readonly dataDir: string;
+  readonly nodeId: NodeId;
+  readonly version: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Called once when the controller must stop: a ShutDown command or a fatal error. */
+  readonly onStop: (reason: StopReason) => void;
+  /** How many recent events `GET /event` can serve without answering Torn. */
+  readonly eventBufferSize?: number;
+}
+
+type Phase =
+  | { readonly kind: 'created' }
+  | { readonly kind: 'running' }
+  | { readonly kind: 'stopping' }
+  | { readonly kind: 'failed'; readonly error: unknown }
+  | { readonly kind: 'closed' };
+
+type Stamped = StampedEvent<Event>;
+
+/**
+ * The single controller node: owns the journal and the state folded from it,
+ * decides commands, and publishes committed events to readers and to side
+ * effects (job starts and kills) — never before they are committed.
+ */
+export class Controller implements ControllerPort {
+  readonly #options: ControllerOptions;
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #startedAt: number;
+  readonly #supervisor: Supervisor;
+  readonly #pending = new CommitQueue<readonly Stamped[]>();
+  #phase: Phase = { kind: 'created' };
+  #state: ControllerState = emptyState();
+  #journal: Journal | undefined;
+  #readModel: ReadModel | undefined;
+  #executor: JobExecutor | undefined;
+  #driver: OrderDriver | undefined;
+  #events: EventBuffer;
+  #lastCommitted: Promise<void> = Promise.resolve();
+  #readModelQueue: Stamped[] = [];
+  #readModelFlushing = false;
+  #closing: Promise<void> | undefined;
+  #stopSignalled = false;
+
+  private constructor(options: ControllerOptions) {
+    this.#options = options;
+    this.#clock = options.clock;
+    this.#logger = options.logger.child({ component: 'controller' });
+    this.#startedAt = options.clock.now();
+    this.#supervisor = new Supervisor(this.#logger, (name, err) => this.#fatal(err, name));
+    this.#events = new EventBuffer(options.eventBufferSize ?? 10_000, asEventId(0));
+  }
+
+  /** Recovers the journal, rebuilds state, reaps orphaned jobs and starts driving orders. */
+  static async open(options: ControllerOptions): Promise<Controller> {
+    const controller = new Controller(options);
+    try {
+      await controller.#open();
+    } catch (err) {
+      await controller.close();
+      throw err;
+    }
+    return controller;
+  }
+
+  async #open(): Promise<void> {
+    const { config, dataDir } = this.#options;
+    const stateDir = join(dataDir, 'state');
+    await mkdir(stateDir, { recursive: true });
+    await mkdir(join(dataDir, 'jobs'), { recursive: true });
+
+    // The read model opens first so replay can hand it just the events it lacks.
+    this.#readModel = await ReadModel.open({ dir: join(dataDir, 'readmodel'), logger: this.#options.logger });
+    const readModelFrom = this.#readModel.lastEventId;
+    const bufferSize = this.#options.eventBufferSize ?? 10_000;
+    const recent: Stamped[] = [];
+    const forReadModel: Stamped[] = [];
+    let state = emptyState();
+    let replayedCount = 0;
+    let dropped: EventId | undefined;
+    const { journal, recovered } = await Journal.open({
+      dir: stateDir,
+      sync: config.journal.sync,
+      rotateBytes: config.journal.snapshotSizeBytes,
+      rotateAgeMs: config.journal.snapshotPeriodMs,
+      clock: this.#clock,
+      logger: this.#options.logger,
+      snapshot: () => toSnapshot(this.#state),
+      // Replay streams record by record: a million-event journal is never held in memory at once.
+      replay: {
+        snapshot: (records) => {
+          state = records.length === 0 ? emptyState() : fromSnapshot(records);
+        },
+        events: (batch) => {
+          for (const s of batch) {
+            const stamped: Stamped = { eventId: s.eventId, event: parseEvent(s.event) };
+            applyEvent(state, stamped);
+            recent.push(stamped);
+            if (stamped.eventId > readModelFrom) forReadModel.push(stamped);
+          }
+          replayedCount += batch.length;
+          if (recent.length > 2 * bufferSize) dropped = recent.splice(0, recent.length - bufferSize).at(-1)!.eventId;
+        },
+      },
+    });
+    this.#journal = journal;
+    if (recovered.tornTail !== undefined) {
+      this.#logger.warn({ tornTail: recovered.tornTail }, 'journal had a torn last record; it was cut and kept beside the file');
+    }
+    this.#state = state;
+    if (recent.length > bufferSize) dropped = recent.splice(0, recent.length - bufferSize).at(-1)!.eventId;
+    const kept = recent;
+    const bufferBase = dropped ?? recovered.fileEventId;
+    this.#events = new EventBuffer(bufferSize, bufferBase);
+    this.#events.push(kept.map(toView));
+    this.#logger.info(
+      { journalId: recovered.journalId, lastEventId: recovered.lastEventId, events: replayedCount, orders: state.orders.size },
+      recovered.fresh ? 'new journal created' : 'journal recovered',
+    );
+    await this.#catchUpReadModel(recovered.fileEventId, recovered.lastEventId, forReadModel);
+
+    this.#executor = new JobExecutor({
+      clock: this.#clock,
+      logger: this.#options.logger,
+      sigkillDelayMs: config.job.sigkillDelayMs,
+      pidDir: join(dataDir, 'jobs'),
+      onOutput: (orderId, stream, chunk) => {
+        if (this.#phase.kind === 'running') this.#persist([{ TYPE: 'OrderStdWritten', orderId, stream, chunk }]);
+      },
+    });
+    for (const orphan of await this.#executor.reapOrphans()) {
+      this.#logger.warn(orphan, 'killed a job process left running by a previous controller process');
+    }
+
+    this.#driver = new OrderDriver({
+      clock: this.#clock,
+      logger: this.#options.logger,
+      executor: this.#executor,
+      supervisor: this.#supervisor,
+      state: () => this.#state,
+      persist: (events) => this.#persist(events),
+      isRunning: () => this.#phase.kind === 'running',
+    });
+    this.#phase = { kind: 'running' };
+    this.#driver.recover();
+    this.#supervisor.spawn('timers', (signal) => this.#driver!.runTimers(signal));
+  }
+
+  async #catchUpReadModel(fileEventId: EventId, lastEventId: EventId, missing: readonly Stamped[]): Promise<void> {
+    const rm = this.#readModel!;
+    if (rm.lastEventId > lastEventId) {
+      // The read model belongs to another (or a longer) journal: it is derived data, so start it afresh.
+      this.#logger.warn({ readModel: rm.lastEventId, journal: lastEventId }, 'read model is ahead of the journal; rebuilding it');
+      await rm.reset();
+      return;
+    }
+    if (rm.lastEventId < fileEventId && fileEventId > 0) {
+      this.#logger.warn(
+        { readModel: rm.lastEventId, snapshot: fileEventId },
+        'read model misses events older than the journal snapshot; job logs before it are not available',
+      );
+    }
+    for (let i = 0; i < missing.length; i += 1000) await rm.apply(missing.slice(i, i + 1000));
+  }
+
+  /** Appends events as one atomic record, folds them into the state, and lets the driver advance touched orders. */
+  #persist(events: readonly Event[]): void {
+    if (events.length === 0) return;
+    const journal = this.#journal!;
+    const ticket = journal.append(events);
+    const stamped = ticket.stamped as readonly Stamped[];
+    for (const s of stamped) applyEvent(this.#state, s);
+    this.#pending.push(ticket.lastEventId, stamped);
+    this.#lastCommitted = ticket.committed;
+    ticket.committed.then(
+      () => this.#publishCommitted(),
+      (err: unknown) => this.#fatal(err, 'journal commit'),
+    );
+    this.#driver?.touched(stamped);
+  }
+
+  #publishCommitted(): void {
+    const committed = this.#journal!.committedEventId;
+    for (const batch of this.#pending.takeCommitted(committed)) {
+      this.#events.push(batch.map(toView));
+      for (const s of batch) this.#readModelQueue.push(s);
+      if (this.#phase.kind === 'running') this.#driver!.committed(batch);
+    }
+    this.#flushReadModel();
+  }
+
+  #flushReadModel(): void {
+    if (this.#readModelFlushing || this.#readModelQueue.length === 0) return;
+    this.#readModelFlushing = true;
+    this.#supervisor.spawn('read model', async () => {
+      try {
+        while (this.#readModelQueue.length > 0) {
+          const batch = this.#readModelQueue;
+          this.#readModelQueue = [];
+          await this.#readModel!.apply(batch);
+        }
+      } finally {
+        this.#readModelFlushing = false;
+      }
+    });
+  }
+
+  #fatal(error: unknown, where: string): void {
+    if (this.#phase.kind === 'failed' || this.#phase.kind === 'closed') return;
+    this.#logger.fatal({ err: error, where }, 'controller cannot go on safely; stopping');
+    this.#phase = { kind: 'failed', error };
+    this.#signalStop({ kind: 'fatal', error });
+  }
+
+  #signalStop(reason: StopReason): void {
+    if (this.#stopSignalled) return;
+    this.#stopSignalled = true;
+    // Let the current HTTP answer go out before the owner starts closing.
+    setImmediate(() => this.#options.onStop(reason));
+  }
+
+  #assertRunning(): void {
+    switch (this.#phase.kind) {
+      case 'running':
+        return;
+      case 'created':
+        throw new TandemError('NotReady', 'The controller is still starting.');
+      case 'stopping':
+      case 'closed':
+        throw new TandemError('ShuttingDown', 'The controller is shutting down.');
+      case 'failed':
+        throw new TandemError('JournalWriteFailed', 'The controller stopped after a journal failure.');
+      default:
+        return assertNever(this.#phase);
+    }
+  }
+
+  // ---- ControllerPort ----
+
+  async executeCommand(body: unknown, user: UserContext): Promise<Readonly<Record<string, unknown>>> {
+    this.#assertRunning();
+    const command: Command = parseCommand(body);
+    switch (command.TYPE) {
+      case 'TakeSnapshot':
+        await this.#journal!.rotate();
+        return { TYPE: 'Accepted' };
+      case 'ShutDown':
+        this.#logger.info({ userId: user.userId }, 'shutdown requested');
+        this.#signalStop({ kind: 'shutdown' });
+        return { TYPE: 'Accepted' };
+      default: {
+        const { events, response } = decideCommand(this.#state, command, this.#clock.now());
+        this.#persist(events);
+        this.#driver!.afterCommand(command, events);
+        // Answer only once everything the answer depends on is committed, including
+        // earlier appends it saw (an idempotent duplicate answers for the first one).
+        await this.#lastCommitted;
+        return response;
+      }
+    }
+  }
+
+  overview(): Overview {
+    return {
+      id: this.#options.config.controllerId,
+      version: this.#options.version,
+      startedAt: this.#startedAt,
+      nodeId: this.#options.nodeId,
+      role: 'Standalone',
+      isActive: true,
+      epoch: this.#state.epoch,
+      lastEventId: this.#events.lastEventId,
+      orderCount: this.#state.orders.size,
+    };
+  }
+
+  orders(): readonly unknown[] {
+    return [...this.#state.orders.values()];
+  }
+
+  order(orderId: string): unknown {
+    return this.#state.orders.get(orderId);
+  }
+
+  workflows(): readonly unknown[] {
+    return [...this.#state.workflows.keys()].map((path) => this.workflow(path));
+  }
+
+  workflow(path: string): unknown {
+    return latestWorkflow(this.#state, path);
+  }
+
+  async jobLog(orderId: string, after: EventId | undefined, limit: number): Promise<readonly unknown[]> {
+    if (!this.#state.orders.has(orderId)) throw new TandemError('UnknownOrder', `No order has the id ${orderId}.`, { orderId });
+    const options = after === undefined ? { limit } : { after, limit };
+    return this.#readModel!.jobLog(orderId, options);
+  }
+
+  readEvents(after: EventId, limit: number): EventRead {
+    return this.#events.read(after, limit);
+  }
+
+  waitForEvent(after: EventId, signal: AbortSignal): Promise<void> {
+    return this.#events.wait(after, signal);
+  }
+
+  live(): HealthReport {
+    return this.#phase.kind === 'failed'
+      ? { ok: false, reasons: ['the journal failed; the controller is stopping'] }
+      : { ok: true, reasons: [] };
+  }
+
+  ready(): HealthReport {
+    const kind = this.#phase.kind;
+    return kind === 'running' ? { ok: true, reasons: [] } : { ok: false, reasons: [`controller is ${kind}`] };
+  }
+
+  metricsText(): string {
+    return renderControllerMetrics({
+      state: this.#state,
+      journal: this.#journal,
+      runningJobs: this.#executor?.running() ?? 0,
+      pendingCommits: this.#pending.size,
+    });
+  }
+
+  /** Stops driving orders, kills running jobs, flushes the journal and the read model. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    if (this.#phase.kind === 'running' || this.#phase.kind === 'created') this.#phase = { kind: 'stopping' };
+    // Jobs killed here stay `Processing` in the journal; the next start marks them Disrupted.
+    await this.#executor?.close();
+    await this.#journal?.close().catch((err: unknown) => this.#logger.error({ err }, 'journal close failed'));
+    this.#publishCommitted();
+    await this.#supervisor.close();
+    if (this.#readModelQueue.length > 0 && this.#readModel !== undefined) {
+      await this.#readModel.apply(this.#readModelQueue).catch((err: unknown) => this.#logger.warn({ err }, 'read model flush failed'));
+      this.#readModelQueue = [];
+    }
+    await this.#readModel?.close();
+    if (this.#phase.kind !== 'failed') this.#phase = { kind: 'closed' };
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function toView(s: Stamped): StampedView {
+  return { eventId: s.eventId, event: s.event as unknown as Readonly<Record<string, unknown>> };
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unexpected ${JSON.stringify(x)}`);
+}

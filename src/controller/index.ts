@@ -1,0 +1,1 @@
+export { Controller, type ControllerOptions, type StopReason } from './controller.js';

@@ -1,0 +1,168 @@
+import type { Clock, Logger, Supervisor } from '../common/index.js';
+import type { StampedEvent } from '../journal/index.js';
+import type { ControllerState, Event } from '../state/index.js';
+import {
+  advanceOrder,
+  dueScheduleEvents,
+  jobOf,
+  nextScheduleWake,
+  ordersToAdvance,
+  outcomeOf,
+  type Command,
+  type JobExecutor,
+  type JobRun,
+} from '../workflow/index.js';
+import { Wakeup } from './wakeup.js';
+
+export interface OrderDriverOptions {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly executor: JobExecutor;
+  readonly supervisor: Supervisor;
+  readonly state: () => ControllerState;
+  readonly persist: (events: readonly Event[]) => void;
+  readonly isRunning: () => boolean;
+}
+
+const terminalStates = new Set(['Finished', 'Cancelled', 'Failed', 'Disrupted']);
+const maxSleepMs = 60_000;
+
+/**
+ * Moves orders along their workflows. Advancing is pure (the engine decides the
+ * events); this class decides *when*: right after events touch an order (so the
+ * follow-up events share the same group commit), at due times, and — for job
+ * starts and kills — only once the event that calls for them is committed.
+ */
+export class OrderDriver {
+  readonly #o: OrderDriverOptions;
+  readonly #logger: Logger;
+  readonly #wakes = new Map<string, number>();
+  readonly #running = new Map<string, JobRun>();
+  readonly #queue = new Set<string>();
+  readonly #wakeup: Wakeup;
+  #draining = false;
+
+  constructor(options: OrderDriverOptions) {
+    this.#o = options;
+    this.#logger = options.logger.child({ component: 'order-driver' });
+    this.#wakeup = new Wakeup(options.clock);
+  }
+
+  /** After a restart: a job that was running has an unknown outcome, so its order is Disrupted. */
+  recover(): void {
+    const state = this.#o.state();
+    for (const order of state.orders.values()) {
+      if (order.state.TYPE === 'Processing') {
+        this.#logger.warn({ orderId: order.id }, 'order was processing when the controller stopped; its outcome is unknown');
+        this.#o.persist([
+          {
+            TYPE: 'OrderProcessed',
+            orderId: order.id,
+            outcome: { TYPE: 'Disrupted', reason: 'the controller stopped while the job ran' },
+          },
+        ]);
+      }
+    }
+    for (const order of state.orders.values()) {
+      if (!terminalStates.has(order.state.TYPE)) this.#queue.add(order.id);
+    }
+    this.#drain();
+  }
+
+  /** Events were appended and folded: advance the orders they touched. */
+  touched(stamped: readonly StampedEvent<Event>[]): void {
+    for (const id of ordersToAdvance(stamped.map((s) => s.event))) this.#queue.add(id);
+    this.#drain();
+  }
+
+  /** A command's events were appended. */
+  afterCommand(_command: Command, events: readonly Event[]): void {
+    if (events.some((e) => e.TYPE === 'ScheduleDeployed')) this.#wakeup.poke();
+  }
+
+  /** Events are committed: now their side effects may happen. */
+  committed(batch: readonly StampedEvent<Event>[]): void {
+    for (const { event } of batch) {
+      switch (event.TYPE) {
+        case 'OrderProcessingStarted':
+          this.#startJob(event.orderId);
+          break;
+        case 'OrderCancellationMarked':
+          this.#running.get(event.orderId)?.kill('order cancelled');
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  /** The timer loop: wakes orders and fires schedules when they are due. */
+  async runTimers(signal: AbortSignal): Promise<void> {
+    const clock = this.#o.clock;
+    while (!signal.aborted) {
+      const now = clock.now();
+      for (const [id, at] of this.#wakes) {
+        if (at <= now) {
+          this.#wakes.delete(id);
+          this.#queue.add(id);
+        }
+      }
+      this.#drain();
+      this.#fireSchedules(now);
+      let next = nextScheduleWake(this.#o.state(), now) ?? now + maxSleepMs;
+      for (const at of this.#wakes.values()) next = Math.min(next, at);
+      await this.#wakeup.sleep(Math.min(next - now, maxSleepMs), signal);
+    }
+  }
+
+  #fireSchedules(now: number): void {
+    if (!this.#o.isRunning()) return;
+    const state = this.#o.state();
+    for (const id of [...state.schedules.keys()]) {
+      // One schedule tick and the order it adds are one record: one commit.
+      const events = dueScheduleEvents(state, id, now);
+      if (events.length > 0) this.#o.persist(events);
+    }
+  }
+
+  #drain(): void {
+    if (this.#draining || !this.#o.isRunning()) return;
+    this.#draining = true;
+    try {
+      for (const id of this.#queue) {
+        this.#queue.delete(id);
+        const { events, wakeAt } = advanceOrder(this.#o.state(), id, this.#o.clock.now());
+        if (wakeAt === undefined) {
+          this.#wakes.delete(id);
+        } else {
+          this.#wakes.set(id, wakeAt);
+          this.#wakeup.poke();
+        }
+        this.#o.persist(events);
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #startJob(orderId: string): void {
+    const state = this.#o.state();
+    const order = state.orders.get(orderId);
+    if (order === undefined || order.state.TYPE !== 'Processing' || this.#running.has(orderId)) return;
+    const job = jobOf(state, order);
+    const run = this.#o.executor.start({
+      orderId,
+      script: job.script,
+      env: job.env,
+      ...(job.timeoutMs === undefined ? {} : { timeoutMs: job.timeoutMs }),
+    });
+    this.#running.set(orderId, run);
+    if (order.mark === 'cancel') run.kill('order cancelled');
+    this.#o.supervisor.spawn(`job ${orderId}`, async () => {
+      const exit = await run.done;
+      this.#running.delete(orderId);
+      if (!this.#o.isRunning()) return;
+      this.#o.persist([{ TYPE: 'OrderProcessed', orderId, outcome: outcomeOf(exit, job) }]);
+    });
+  }
+}

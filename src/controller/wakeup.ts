@@ -1,0 +1,32 @@
+import type { Clock } from '../common/index.js';
+
+/**
+ * A sleep that can be cut short: the controller's timer loop sleeps until the
+ * next due time, and `poke()` wakes it early when an earlier time appears.
+ */
+export class Wakeup {
+  readonly #clock: Clock;
+  #poke: AbortController | undefined;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** Sleeps up to `ms`, or less when poked; rejects only when `signal` aborts. */
+  async sleep(ms: number, signal: AbortSignal): Promise<void> {
+    const poke = new AbortController();
+    this.#poke = poke;
+    const both = AbortSignal.any([signal, poke.signal]);
+    try {
+      await this.#clock.sleep(Math.max(0, ms), both);
+    } catch (err) {
+      if (signal.aborted) throw err;
+    } finally {
+      if (this.#poke === poke) this.#poke = undefined;
+    }
+  }
+
+  poke(): void {
+    this.#poke?.abort();
+  }
+}

@@ -1,0 +1,29 @@
+import { request } from 'undici';
+
+export interface JsonResponse {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+/** A JSON call against a node's API; `body` is sent as given (a string is sent raw). */
+export async function call(api: string, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> {
+  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  const res = await request(`${api}${path}`, {
+    method,
+    headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    ...(payload === undefined ? {} : { body: payload }),
+  });
+  const text = await res.body.text();
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    parsed = { raw: text };
+  }
+  return { status: res.statusCode, body: parsed };
+}
+
+/** POSTs a command and returns the answer. */
+export function command(api: string, cmd: unknown): Promise<JsonResponse> {
+  return call(api, 'POST', '/command', cmd);
+}

@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { once } from 'node:events';
+
+/** The compiled CLI entry point. */
+export const cliPath = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface TandemProcess {
+  readonly child: ChildProcess;
+  /** e.g. http://127.0.0.1:40123/controller/api */
+  readonly api: string;
+  /** Everything the process wrote so far (stdout and stderr). */
+  output(): string;
+  /** Resolves with the exit code (or the signal name) once the process has ended. */
+  readonly exited: Promise<number | string>;
+}
+
+/** A temp directory with `config/` and `data/`, removed after the test. */
+export async function makeNodeDirs(conf: string, files: Record<string, string> = {}): Promise<{ base: string; configDir: string; dataDir: string; cleanup(): Promise<void> }> {
+  const base = await mkdtemp(join(tmpdir(), 'tandem-it-'));
+  const configDir = join(base, 'config');
+  const dataDir = join(base, 'data');
+  await mkdir(join(configDir, 'private'), { recursive: true });
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(join(configDir, 'controller.conf'), conf);
+  for (const [name, text] of Object.entries(files)) await writeFile(join(configDir, name), text);
+  return { base, configDir, dataDir, cleanup: () => rm(base, { recursive: true, force: true }) };
+}
+
+/** Starts `tandem start` as a real child process and waits (bounded) until it serves. */
+export async function startTandem(args: readonly string[], timeoutMs = 15_000): Promise<TandemProcess> {
+  const child = spawn(process.execPath, [cliPath, 'start', '--host', '127.0.0.1', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TANDEM_LOG_LEVEL: process.env['TANDEM_TEST_LOG_LEVEL'] ?? 'warn' },
+  });
+  let out = '';
+  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
+  const serving = new Promise<string>((resolve, reject) => {
+    const onData = (b: Buffer): void => {
+      out += b.toString('utf8');
+      const m = /tandem: serving (\S+)/.exec(out);
+      if (m?.[1] !== undefined) resolve(m[1]);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then((code) => reject(new Error(`tandem exited (${String(code)}) before serving:\n${out}`)));
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  try {
+    const api = await serving;
+    return { child, api, output: () => out, exited };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Sends `signal` and waits for the process to end. */
+export async function stopTandem(p: TandemProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string> {
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
+  return p.exited;
+}
