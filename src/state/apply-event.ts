@@ -1,6 +1,8 @@
+import { asEpoch } from '../common/index.js';
+import { evolveCluster, raisesEpoch } from './cluster-state.js';
 import type { ControllerState, StampedEvent } from './controller-state.js';
 import { eventMismatch } from './event-mismatch.js';
-import type { Event, EventOf } from './events.js';
+import type { ClusterEvent, Event, EventOf } from './events.js';
 import { isOver, isTerminated, type Order } from './order.js';
 import { evolveOrder } from './order-evolution.js';
 import { forkBranchName } from './position.js';
@@ -43,11 +45,26 @@ function applyToState(state: ControllerState, event: Event): void {
       return fork(state, event);
     case 'OrderJoined':
       return join(state, event);
+    case 'ClusterNodesAppointed':
+    case 'ClusterCouplingPrepared':
+    case 'ClusterCoupled':
+    case 'ClusterPassiveLost':
+    case 'ClusterActiveNodeShutDown':
+    case 'ClusterActiveNodeRestarted':
+    case 'ClusterSwitchedOver':
+    case 'ClusterFailedOver':
+      return applyClusterEvent(state, event);
     default: {
       const order = state.orders.get(event.orderId) ?? eventMismatch(event, 'unknown order');
       state.orders.set(order.id, evolveOrder(order, event));
     }
   }
+}
+
+function applyClusterEvent(state: ControllerState, event: ClusterEvent): void {
+  state.cluster = evolveCluster(state.cluster, event);
+  // The epoch and the active node change in the same event, so no position sees one without the other.
+  if (raisesEpoch(event)) state.epoch = asEpoch(state.epoch + 1);
 }
 
 function deployWorkflow(state: ControllerState, event: EventOf<'WorkflowDeployed'>): void {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TandemError } from '../common/index.js';
+import { activeIdIsANode, clusterSettingShape, failedAtSchema, nodeIdSchema } from './cluster-state.js';
 import type { Immutable } from './immutable.js';
 import { argumentsSchema, forkChildSchema } from './order.js';
 import { outcomeSchema } from './outcome.js';
@@ -60,6 +61,20 @@ export const eventSchemas = [
   // Withdraws a suspension mark that has not taken effect yet.
   order('OrderResumptionMarked', {}),
   order('OrderResumed', {}),
+
+  // Cluster events (DESIGN §3, §4); `evolveCluster` holds their transitions.
+  event('ClusterNodesAppointed', clusterSettingShape).superRefine(activeIdIsANode),
+  event('ClusterCouplingPrepared', { activeId: nodeIdSchema }),
+  // Written only once the passive has ClusterCouplingPrepared.
+  event('ClusterCoupled', { activeId: nodeIdSchema }),
+  // `id`: the lost passive. Written in Coupled only with the watch's consent.
+  event('ClusterPassiveLost', { id: nodeIdSchema }),
+  // A planned shutdown of the active: no failover follows.
+  event('ClusterActiveNodeShutDown', {}),
+  event('ClusterActiveNodeRestarted', {}),
+  // These two hand the active role to the other node and raise the epoch by one.
+  event('ClusterSwitchedOver', { activeId: nodeIdSchema }),
+  event('ClusterFailedOver', { activeId: nodeIdSchema, lostNodeId: nodeIdSchema, failedAt: failedAtSchema }),
 ] as const;
 
 export const eventSchema = z.discriminatedUnion('TYPE', eventSchemas);
@@ -68,6 +83,8 @@ export type Event = Immutable<z.infer<typeof eventSchema>>;
 export type EventType = Event['TYPE'];
 export type EventOf<T extends EventType> = Extract<Event, { TYPE: T }>;
 export type OrderEvent = Extract<Event, { orderId: string }>;
+export type ClusterEvent = Extract<Event, { TYPE: `Cluster${string}` }>;
+export type ClusterEventType = ClusterEvent['TYPE'];
 
 /** Narrows an event read from the journal; a bad one means the journal is corrupt. */
 export function parseEvent(raw: unknown): Event {
@@ -85,4 +102,8 @@ export function parseEvent(raw: unknown): Event {
 
 export function isOrderEvent(e: Event): e is OrderEvent {
   return 'orderId' in e;
+}
+
+export function isClusterEvent(e: Event): e is ClusterEvent {
+  return e.TYPE.startsWith('Cluster');
 }

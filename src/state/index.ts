@@ -1,7 +1,44 @@
 export { applyEvent } from './apply-event.js';
-export { clusterStateSchema, type ClusterState } from './cluster-state.js';
+export {
+  NODE_ID,
+  activeIdOf,
+  clusterSettingSchema,
+  clusterSettingShape,
+  activeIdIsANode,
+  clusterStateSchema,
+  evolveCluster,
+  failedAtSchema,
+  idToUriSchema,
+  isCoupled,
+  nodeIdSchema,
+  nodeUriSchema,
+  passiveIdOf,
+  peerUri,
+  raisesEpoch,
+  requiresAck,
+  sameSetting,
+  settingOf,
+  type AppointedClusterState,
+  type ClusterSetting,
+  type ClusterState,
+  type ClusterStateType,
+  type CoupledClusterState,
+  type FailedAt,
+} from './cluster-state.js';
 export { emptyState, latestWorkflow, workflowOf, type ControllerState, type StampedEvent } from './controller-state.js';
-export { eventSchema, eventSchemas, isOrderEvent, parseEvent, type Event, type EventOf, type EventType, type OrderEvent } from './events.js';
+export {
+  eventSchema,
+  eventSchemas,
+  isClusterEvent,
+  isOrderEvent,
+  parseEvent,
+  type ClusterEvent,
+  type ClusterEventType,
+  type Event,
+  type EventOf,
+  type EventType,
+  type OrderEvent,
+} from './events.js';
 export type { Immutable } from './immutable.js';
 export {
   argumentsSchema,

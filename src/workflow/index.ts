@@ -2,6 +2,20 @@
 // engine, cron) plus the job executor that runs what the engine decides.
 export { decideCommand, type Accepted, type Decision } from './command-decider.js';
 export {
+  clusterCommandSchemas,
+  clusterNodeCommandSchemas,
+  controllerCommandSchemas,
+  decideAppointNodes,
+  isClusterCommand,
+  parseClusterNodeCommand,
+  parseControllerCommand,
+  type ClusterAppointNodes,
+  type ClusterCommand,
+  type ClusterNodeCommand,
+  type ClusterNodeCommandType,
+  type ControllerCommand,
+} from './cluster-commands.js';
+export {
   ORDER_ID,
   commandSchemas,
   parseCommand,

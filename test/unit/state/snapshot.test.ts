@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
-import { asEpoch, asEventId, hasCode } from '../../../src/common/index.js';
+import { asEpoch, asEventId, asJournalPosition, asNodeId, hasCode } from '../../../src/common/index.js';
 import {
   emptyState,
   fromSnapshot,
   toSnapshot,
+  type ClusterState,
   type ControllerState,
   type Instruction,
   type Order,
@@ -100,6 +101,28 @@ const workflow = (path: string, versionId: number): fc.Arbitrary<Workflow> =>
 const schedule = (id: string): fc.Arbitrary<{ schedule: Schedule; lastTick: number }> =>
   fc.record({ schedule: fc.record({ id: fc.constant(id), workflowPath: name, cron: fc.constant('*/5 * * * *'), arguments: args }, { noNullPrototype: true }), lastTick: fc.nat() }, { noNullPrototype: true });
 
+const nodeIds = fc.uniqueArray(fc.stringMatching(/^[A-Za-z0-9_-]{1,8}$/), { minLength: 2, maxLength: 2 });
+const nodeUri = fc
+  .tuple(fc.constantFrom('http', 'https'), fc.domain(), fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }), fc.constantFrom('', '/', '/tandem'))
+  .map(([scheme, host, port, path]) => `${scheme}://${host}${port === undefined ? '' : `:${port}`}${path}`);
+const bigNat = fc.maxSafeNat();
+const clusterState: fc.Arbitrary<ClusterState> = fc.oneof(
+  fc.constant<ClusterState>({ TYPE: 'Empty' }),
+  fc
+    .tuple(
+      nodeIds,
+      fc.tuple(nodeUri, nodeUri),
+      fc.boolean(),
+      fc.constantFrom('NodesAppointed', 'PreparedToBeCoupled', 'Coupled', 'PassiveLost', 'ActiveShutDown', 'SwitchedOver', 'FailedOver'),
+      fc.tuple(bigNat, bigNat, bigNat),
+    )
+    .map(([[a = 'A', b = 'B'], [uriA, uriB], firstActive, TYPE, [fileEventId, position, eventId]]): ClusterState => {
+      const setting = { idToUri: { [asNodeId(a)]: uriA, [asNodeId(b)]: uriB }, activeId: asNodeId(firstActive ? a : b) };
+      if (TYPE !== 'FailedOver') return { TYPE, setting };
+      return { TYPE, setting, failedAt: { fileEventId: asEventId(fileEventId), position: asJournalPosition(position), eventId: asEventId(eventId) } };
+    }),
+);
+
 /** One value from each arbitrary, in order. */
 function all<T>(arbs: readonly fc.Arbitrary<T>[]): fc.Arbitrary<T[]> {
   return arbs.reduce<fc.Arbitrary<T[]>>((acc, a) => acc.chain((xs) => a.map((x) => [...xs, x])), fc.constant([]));
@@ -114,6 +137,7 @@ const state: fc.Arbitrary<ControllerState> = fc
     schedules: fc.uniqueArray(name, { maxLength: 3 }).chain((ids) => all(ids.map(schedule))),
     lastEventId: fc.nat(),
     epoch: fc.nat(100),
+    cluster: clusterState,
   })
   .map((r) => {
     const s = emptyState();
@@ -126,6 +150,7 @@ const state: fc.Arbitrary<ControllerState> = fc
     for (const sc of r.schedules) s.schedules.set(sc.schedule.id, sc);
     s.lastEventId = asEventId(r.lastEventId);
     s.epoch = asEpoch(r.epoch);
+    s.cluster = r.cluster;
     return s;
   });
 
