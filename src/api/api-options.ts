@@ -1,3 +1,4 @@
+import type { ClusterEndpoint } from '../cluster/transport/index.js';
 import type { Clock, Logger } from '../common/index.js';
 import type { ControllerPort } from './controller-port.js';
 
@@ -29,6 +30,13 @@ export interface ApiHttpsOptions {
   readonly clientAuthentication: boolean;
 }
 
+/** What the node serves to its peer on the node-to-node routes (`/journal`, `/event?onlyAcks=true`, `/cluster/command`). */
+export interface ApiClusterOptions {
+  readonly endpoint: ClusterEndpoint;
+  /** `js7.controller.id`: only the user of this name (`js7.auth.users.<id>`) may call the node-to-node routes. */
+  readonly controllerId: string;
+}
+
 export interface ApiServerOptions {
   readonly host: string;
   /** 0 picks a free port. */
@@ -45,6 +53,8 @@ export interface ApiServerOptions {
   readonly sessionIdleMs?: number;
   /** Interval of keep-alive comments on idle event streams (default 15 s). */
   readonly sseKeepAliveMs?: number;
+  /** Serve the node-to-node routes; without it they answer 404. */
+  readonly cluster?: ApiClusterOptions;
 }
 
 /** A listening API server. */

@@ -9,6 +9,7 @@ import { OpenWaits } from './open-waits.js';
 import { mapError } from './problem-mapping.js';
 import type { App, RouteContext } from './route-context.js';
 import { RouteCatalog } from './route-catalog.js';
+import { ClusterRoutes } from './routes/cluster-routes.js';
 import { registerCommandRoutes } from './routes/command-routes.js';
 import { registerEventRoutes } from './routes/event-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
@@ -122,7 +123,16 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   registerSessionRoutes(app, ctx);
   registerCommandRoutes(app, ctx);
   registerReadRoutes(app, ctx);
-  registerEventRoutes(app, ctx);
+  const cluster =
+    options.cluster === undefined
+      ? undefined
+      : new ClusterRoutes(ctx, options.cluster, {
+          https: options.https !== undefined,
+          clientAuthentication: options.https?.clientAuthentication ?? false,
+          public: options.auth.public,
+        });
+  registerEventRoutes(app, ctx, cluster);
+  cluster?.register(app);
   registerHealthRoutes(app, ctx);
   registerMetricsRoutes(app, ctx);
 

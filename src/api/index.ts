@@ -1,5 +1,5 @@
 export { createApiServer } from './api-server.js';
-export type { ApiAuthOptions, ApiHttpsOptions, ApiServer, ApiServerOptions, ApiUser } from './api-options.js';
+export type { ApiAuthOptions, ApiClusterOptions, ApiHttpsOptions, ApiServer, ApiServerOptions, ApiUser } from './api-options.js';
 export type { ControllerPort, EventRead, HealthReport, Overview, StampedView, UserContext } from './controller-port.js';
 export { verifiedPeer, sameDistinguishedName, type VerifiedPeer } from './client-certificate.js';
 export { passwordMatches, isWellFormedPasswordEntry } from './password-hash.js';

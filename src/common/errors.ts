@@ -55,6 +55,7 @@ export const errorCodes = {
   ClusterNodeIsActive: { status: 409, summary: 'An active node refuses to serve acknowledgements: the caller is not the active node any more.' },
   ClusterWatchRefused: { status: 409, summary: 'The cluster watch did not consent to the requested loss.' },
   ClusterWatchUnreachable: { status: 503, summary: 'The cluster watch could not be reached.' },
+  ClusterPeerUnreachable: { status: 503, summary: 'The other cluster node could not be reached, or the connection to it broke.' },
 
   // Licence
   LicenceInvalid: { status: 500, summary: 'The licence file is malformed or its signature does not verify against a trusted key.' },

@@ -1,10 +1,13 @@
 import { Readable } from 'node:stream';
+import type { FastifyRequest } from 'fastify';
+import { asksForAcks } from '../../cluster/transport/index.js';
 import { TandemError, type EventId } from '../../common/index.js';
 import { eventStreamFrames } from '../event-stream.js';
 import { eventsBody, tornError } from '../event-views.js';
 import { waitForEventOrTimeout } from '../event-wait.js';
 import { eventQuerySchema, lastEventIdSchema, parseInput } from '../input-schemas.js';
 import { apiBase, authenticateEarly, headerText, requireUser, type App, type RouteContext } from '../route-context.js';
+import { noClusterRoutes, type ClusterRoutes } from './cluster-routes.js';
 
 function wantsEventStream(accept: string | undefined): boolean {
   return accept !== undefined && accept.toLowerCase().includes('text/event-stream');
@@ -17,9 +20,22 @@ function missingAfter(): TandemError {
   });
 }
 
-/** `GET /controller/api/event`: a long-poll, or server-sent events with `Accept: text/event-stream`. */
-export function registerEventRoutes(app: App, ctx: RouteContext): void {
-  app.get(`${apiBase}/event`, { onRequest: authenticateEarly(ctx) }, async (request, reply) => {
+/**
+ * `GET /controller/api/event`: a long-poll, or server-sent events with `Accept: text/event-stream`;
+ * with `onlyAcks`, the node-to-node acknowledgement stream (JS7's URL), served by `cluster`.
+ */
+export function registerEventRoutes(app: App, ctx: RouteContext, cluster?: ClusterRoutes): void {
+  const authenticateUser = authenticateEarly(ctx);
+  const onRequest = async (request: FastifyRequest): Promise<void> => {
+    if (!asksForAcks(request.query)) return authenticateUser(request);
+    if (cluster === undefined) throw noClusterRoutes();
+    return cluster.authenticate(request);
+  };
+  app.get(`${apiBase}/event`, { onRequest }, async (request, reply) => {
+    if (asksForAcks(request.query)) {
+      if (cluster === undefined) throw noClusterRoutes();
+      return cluster.serveAcks(request, reply);
+    }
     requireUser(ctx, request, 'ReadOnly');
     const query = parseInput(eventQuerySchema, request.query, 'query');
 

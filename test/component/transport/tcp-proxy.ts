@@ -1,0 +1,66 @@
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+
+/** A TCP proxy on 127.0.0.1 in front of a server, so a test can count and cut the connections to it. */
+export interface TcpProxy {
+  /** The proxy's port. */
+  readonly port: number;
+  /** Connections accepted so far. */
+  readonly connectionCount: number;
+  /** Connections open now. */
+  readonly openCount: number;
+  /** Breaks every open connection mid-stream, as a failing network would; new ones are still accepted. */
+  cut(): void;
+  /** Stops accepting and breaks every open connection. */
+  close(): Promise<void>;
+}
+
+/** Starts a proxy to `127.0.0.1:targetPort`. */
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  const pairs = new Set<readonly [Socket, Socket]>();
+  let accepted = 0;
+  const server = createServer((client) => {
+    accepted += 1;
+    const upstream = connect(targetPort, '127.0.0.1');
+    const pair = [client, upstream] as const;
+    pairs.add(pair);
+    // An error on either side breaks both; an orderly end is passed on by pipe, so the last bytes arrive.
+    const fail = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    const forget = (): void => {
+      if (client.destroyed && upstream.destroyed) pairs.delete(pair);
+    };
+    client.on('error', fail).on('close', forget);
+    upstream.on('error', fail).on('close', forget);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const cut = (): void => {
+    // destroy(), not resetAndDestroy(): on Node 20 the latter, on a socket whose peer is just
+    // closing, was seen to spin the event loop at 100% CPU.
+    for (const [client, upstream] of [...pairs]) {
+      client.destroy();
+      upstream.destroy();
+    }
+    pairs.clear();
+  };
+  return {
+    port: (server.address() as AddressInfo).port,
+    get connectionCount() {
+      return accepted;
+    },
+    get openCount() {
+      return pairs.size;
+    },
+    cut,
+    close: async () => {
+      cut();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
