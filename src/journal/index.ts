@@ -1,5 +1,7 @@
 /** The append-only journal: codec, group-committing writer, recovery, rotation, readers. */
 export { Journal } from './journal.js';
+/** The passive node's byte-identical copy of the active's journal. */
+export { JournalReplica, type ReplicaOptions } from './journal-replica.js';
 export type {
   AppendTicket,
   JournalFileInfo,
