@@ -3,8 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { asNodeId, createLogger, systemClock, TandemError, type Logger } from './common/index.js';
 import { loadControllerConfig, type ControllerConfig } from './config/index.js';
-import { Controller, type StopReason } from './controller/index.js';
-import { createApiServer } from './api/index.js';
+import { Controller, PassiveNode, claimDataDirectory, type StopReason } from './controller/index.js';
+import { createApiServer, type ControllerPort } from './api/index.js';
+import { HttpsTransport, type ClusterEndpoint } from './cluster/index.js';
+import { mkdir } from 'node:fs/promises';
 
 export interface NodeOptions {
   readonly configDir: string;
@@ -18,9 +20,12 @@ export interface NodeOptions {
   readonly onStop: (reason: StopReason) => void;
 }
 
+/** The node in its role: the active controller or the passive backup. */
+export type NodeRole = ControllerPort & ClusterEndpoint & { close(): Promise<void>; clusterView(nodeState: boolean): Readonly<Record<string, unknown>> };
+
 export interface RunningNode {
   readonly url: string;
-  readonly controller: Controller;
+  readonly controller: NodeRole;
   readonly config: ControllerConfig;
   close(): Promise<void>;
 }
@@ -56,17 +61,26 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     });
   }
 
-  const controller = await Controller.open({
-    config,
-    dataDir: options.dataDir,
-    nodeId,
-    version,
-    clock,
+  const https = options.httpsPort !== undefined && config.web.https !== undefined ? await readHttps(config.web.https) : undefined;
+  const transport = new HttpsTransport({
+    controllerId: config.controllerId,
+    ...(config.auth.clusterPassword === undefined ? {} : { clusterPassword: config.auth.clusterPassword }),
+    ...(https === undefined
+      ? {}
+      : { tls: { trustedCertificates: https.trustedCertificates, certificate: https.certificate, privateKey: https.privateKey } }),
     logger,
-    onStop: options.onStop,
   });
+  await mkdir(options.dataDir, { recursive: true });
+  await claimDataDirectory(options.dataDir, nodeId);
+  const common = { config, dataDir: options.dataDir, nodeId, version, clock, logger, onStop: options.onStop, transport };
+  let controller: NodeRole;
   try {
-    const https = options.httpsPort !== undefined && config.web.https !== undefined ? await readHttps(config.web.https) : undefined;
+    controller = config.cluster.isBackup ? await PassiveNode.open(common) : await Controller.open(common);
+  } catch (err) {
+    await transport.close();
+    throw err;
+  }
+  try {
     if (https === undefined) logger.warn('serving plain HTTP without authentication: for development only');
     const server = await createApiServer({
       host: options.host,
@@ -78,6 +92,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       auth: { public: config.web.authPublic, loopbackIsPublic: config.web.loopbackIsPublic, users: config.auth.users },
       maxBodyBytes: config.web.maxBodyBytes,
       ...(https === undefined ? {} : { https }),
+      cluster: { endpoint: controller, controllerId: config.controllerId },
     });
     logger.info({ url: server.url, version }, 'controller is serving');
     let closing: Promise<void> | undefined;
@@ -89,6 +104,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         closing ??= (async () => {
           await server.close();
           await controller.close();
+          await transport.close();
           logger.info('controller stopped');
         })();
         return closing;
@@ -96,6 +112,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     };
   } catch (err) {
     await controller.close();
+    await transport.close();
     throw err;
   }
 }

@@ -52,6 +52,8 @@ export interface ControllerPort {
   readEvents(after: EventId, limit: number): EventRead;
   /** Resolves when an event after `after` is committed, or rejects when `signal` aborts. */
   waitForEvent(after: EventId, signal: AbortSignal): Promise<void>;
+  /** The cluster state (`GET /cluster`), or with `nodeState` this node's view: role, epoch, positions, lag, heartbeat age. */
+  clusterView(nodeState: boolean): Readonly<Record<string, unknown>>;
   live(): HealthReport;
   ready(): HealthReport;
   /** Prometheus text-format lines for the controller's own figures. */

@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './logger.js';
 export * from './supervisor.js';
 export * from './metrics.js';
+export * from './wakeup.js';

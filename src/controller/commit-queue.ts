@@ -1,7 +1,9 @@
 import type { EventId } from '../common/index.js';
 
-interface Entry<T> {
+export interface PendingBatch<T> {
   readonly lastEventId: EventId;
+  /** Appended while Coupled: committed only once the passive has acknowledged it. */
+  readonly needsAck: boolean;
   readonly value: T;
 }
 
@@ -12,18 +14,18 @@ interface Entry<T> {
  * if their promises settle in another order.
  */
 export class CommitQueue<T> {
-  #items: Entry<T>[] = [];
+  #items: PendingBatch<T>[] = [];
   #head = 0;
 
-  push(lastEventId: EventId, value: T): void {
-    this.#items.push({ lastEventId, value });
+  push(batch: PendingBatch<T>): void {
+    this.#items.push(batch);
   }
 
-  /** Removes and returns the batches whose last event is at or below `committed`. */
-  takeCommitted(committed: EventId): T[] {
-    const out: T[] = [];
-    while (this.#head < this.#items.length && this.#items[this.#head]!.lastEventId <= committed) {
-      out.push(this.#items[this.#head]!.value);
+  /** Removes and returns the batches from the head on for which `isCommitted` holds, stopping at the first that is not. */
+  takeCommitted(isCommitted: (batch: PendingBatch<T>) => boolean): PendingBatch<T>[] {
+    const out: PendingBatch<T>[] = [];
+    while (this.#head < this.#items.length && isCommitted(this.#items[this.#head]!)) {
+      out.push(this.#items[this.#head]!);
       this.#head++;
     }
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
@@ -31,6 +33,11 @@ export class CommitQueue<T> {
       this.#head = 0;
     }
     return out;
+  }
+
+  /** The oldest batch still waiting, if any. */
+  peek(): PendingBatch<T> | undefined {
+    return this.#items[this.#head];
   }
 
   get size(): number {

@@ -10,7 +10,7 @@ import {
   type NodeId,
 } from '../common/index.js';
 import type { ControllerConfig } from '../config/index.js';
-import { Journal, type StampedEvent } from '../journal/index.js';
+import { Journal } from '../journal/index.js';
 import { ReadModel } from '../readmodel/index.js';
 import {
   applyEvent,
@@ -18,20 +18,29 @@ import {
   fromSnapshot,
   latestWorkflow,
   parseEvent,
+  requiresAck,
   toSnapshot,
   type ControllerState,
   type Event,
 } from '../state/index.js';
-import { JobExecutor, parseCommand, decideCommand, type Command } from '../workflow/index.js';
+import {
+  JobExecutor,
+  decideAppointNodes,
+  decideCommand,
+  parseControllerCommand,
+  type ControllerCommand,
+} from '../workflow/index.js';
 import type {
   ControllerPort,
   EventRead,
   HealthReport,
   Overview,
-  StampedView,
   UserContext,
 } from '../api/controller-port.js';
-import { CommitQueue } from './commit-queue.js';
+import { ActiveCluster, type AckFrame, type ClusterCommandAnswer, type ClusterEndpoint, type JournalFrame, type JournalStreamRequest, type Transport } from '../cluster/index.js';
+import { CommitQueue, type PendingBatch } from './commit-queue.js';
+import { CommitWaiters } from './commit-waiters.js';
+import { toView, type Stamped } from './stamped-view.js';
 import { EventBuffer } from './event-buffer.js';
 import { OrderDriver } from './order-driver.js';
 import { renderControllerMetrics } from './controller-metrics.js';
@@ -49,6 +58,8 @@ export interface ControllerOptions {
   readonly onStop: (reason: StopReason) => void;
   /** How many recent events `GET /event` can serve without answering Torn. */
   readonly eventBufferSize?: number;
+  /** How this node reaches its peer; without it the node cannot be appointed to a pair. */
+  readonly transport?: Transport;
 }
 
 type Phase =
@@ -58,20 +69,25 @@ type Phase =
   | { readonly kind: 'failed'; readonly error: unknown }
   | { readonly kind: 'closed' };
 
-type Stamped = StampedEvent<Event>;
 
 /**
  * The single controller node: owns the journal and the state folded from it,
  * decides commands, and publishes committed events to readers and to side
  * effects (job starts and kills) — never before they are committed.
  */
-export class Controller implements ControllerPort {
+export class Controller implements ControllerPort, ClusterEndpoint {
   readonly #options: ControllerOptions;
   readonly #logger: Logger;
   readonly #clock: Clock;
   readonly #startedAt: number;
   readonly #supervisor: Supervisor;
   readonly #pending = new CommitQueue<readonly Stamped[]>();
+  readonly #waiters = new CommitWaiters();
+  #publishedEventId: EventId = asEventId(0);
+  #ackedEventId: EventId = asEventId(0);
+  #ackWaiver: EventId | undefined;
+  #releasedFile: EventId = asEventId(0);
+  #cluster: ActiveCluster | undefined;
   #phase: Phase = { kind: 'created' };
   #state: ControllerState = emptyState();
   #journal: Journal | undefined;
@@ -79,7 +95,6 @@ export class Controller implements ControllerPort {
   #executor: JobExecutor | undefined;
   #driver: OrderDriver | undefined;
   #events: EventBuffer;
-  #lastCommitted: Promise<void> = Promise.resolve();
   #readModelQueue: Stamped[] = [];
   #readModelFlushing = false;
   #closing: Promise<void> | undefined;
@@ -129,6 +144,8 @@ export class Controller implements ControllerPort {
       clock: this.#clock,
       logger: this.#options.logger,
       snapshot: () => toSnapshot(this.#state),
+      // Files go only when released: at once when standalone, once the passive has them when appointed.
+      autoRelease: false,
       // Replay streams record by record: a million-event journal is never held in memory at once.
       replay: {
         snapshot: (records) => {
@@ -151,6 +168,7 @@ export class Controller implements ControllerPort {
       this.#logger.warn({ tornTail: recovered.tornTail }, 'journal had a torn last record; it was cut and kept beside the file');
     }
     this.#state = state;
+    this.#publishedEventId = recovered.lastEventId;
     if (recent.length > bufferSize) dropped = recent.splice(0, recent.length - bufferSize).at(-1)!.eventId;
     const kept = recent;
     const bufferBase = dropped ?? recovered.fileEventId;
@@ -187,6 +205,34 @@ export class Controller implements ControllerPort {
     this.#phase = { kind: 'running' };
     this.#driver.recover();
     this.#supervisor.spawn('timers', (signal) => this.#driver!.runTimers(signal));
+    this.#startCluster(stateDir);
+  }
+
+  #startCluster(journalDir: string): void {
+    const transport = this.#options.transport;
+    if (transport === undefined) return;
+    const { config, nodeId } = this.#options;
+    this.#cluster = new ActiveCluster({
+      host: {
+        nodeId,
+        state: () => this.#state,
+        journal: () => this.#journal!,
+        persist: (events) => this.#persist(events),
+        whenPublished: (eventId) => this.whenPublished(eventId),
+        acknowledged: (eventId) => this.acknowledged(eventId),
+      },
+      journalDir,
+      transport,
+      clock: this.#clock,
+      logger: this.#options.logger,
+      heartbeatMs: config.cluster.heartbeatMs,
+    });
+    const nodes = config.cluster.nodes;
+    if (this.#state.cluster.TYPE === 'Empty' && nodes !== undefined) {
+      // js7.journal.cluster.nodes: the primary appoints the pair itself, as a cockpit would.
+      this.#persist(decideAppointNodes(this.#state, { TYPE: 'ClusterAppointNodes', idToUri: nodes, activeId: nodeId }, nodeId).events);
+    }
+    this.#supervisor.spawn('cluster', (signal) => this.#cluster!.run(signal));
   }
 
   async #catchUpReadModel(fileEventId: EventId, lastEventId: EventId, missing: readonly Stamped[]): Promise<void> {
@@ -212,24 +258,70 @@ export class Controller implements ControllerPort {
     const journal = this.#journal!;
     const ticket = journal.append(events);
     const stamped = ticket.stamped as readonly Stamped[];
+    // The commit rule: while Coupled an event also needs the passive's acknowledgement —
+    // including the event that leaves Coupled (ActiveShutDown must reach the passive).
+    const coupledBefore = requiresAck(this.#state.cluster);
     for (const s of stamped) applyEvent(this.#state, s);
-    this.#pending.push(ticket.lastEventId, stamped);
-    this.#lastCommitted = ticket.committed;
+    const needsAck = coupledBefore || requiresAck(this.#state.cluster);
+    this.#pending.push({ lastEventId: ticket.lastEventId, needsAck, value: stamped });
+    if (events.some((e) => e.TYPE === 'ClusterPassiveLost')) this.#ackWaiver = ticket.lastEventId;
     ticket.committed.then(
       () => this.#publishCommitted(),
       (err: unknown) => this.#fatal(err, 'journal commit'),
     );
     this.#driver?.touched(stamped);
+    this.#cluster?.touched(stamped);
   }
 
+  /** The passive acknowledged everything up to `eventId` (durable and applied there). */
+  acknowledged(eventId: EventId): void {
+    if (eventId <= this.#ackedEventId) return;
+    this.#ackedEventId = eventId;
+    this.#publishCommitted();
+  }
+
+  #isCommitted = (batch: PendingBatch<readonly Stamped[]>): boolean => {
+    const durable = this.#journal!.committedEventId;
+    if (batch.lastEventId > durable) return false;
+    if (!batch.needsAck || batch.lastEventId <= this.#ackedEventId) return true;
+    // A durable PassiveLost releases itself and the batches before it: the pair has left
+    // Coupled with the watch's (or the passive's own) word.
+    const waiver = this.#ackWaiver;
+    return waiver !== undefined && batch.lastEventId <= waiver && waiver <= durable;
+  };
+
   #publishCommitted(): void {
-    const committed = this.#journal!.committedEventId;
-    for (const batch of this.#pending.takeCommitted(committed)) {
+    const batches = this.#pending.takeCommitted(this.#isCommitted);
+    if (batches.length === 0) return;
+    for (const { value: batch } of batches) {
       this.#events.push(batch.map(toView));
       for (const s of batch) this.#readModelQueue.push(s);
-      if (this.#phase.kind === 'running') this.#driver!.committed(batch);
+      if (this.#phase.kind === 'running') {
+        this.#driver!.committed(batch);
+        this.#cluster?.committed(batch);
+      }
     }
+    const published = batches[batches.length - 1]!.lastEventId;
+    this.#publishedEventId = published;
+    this.#waiters.published(published);
+    this.#releaseJournalFiles();
     this.#flushReadModel();
+  }
+
+  /** Old journal files may go once everything in them is committed — while appointed, once the passive has them too. */
+  #releaseJournalFiles(): void {
+    const journal = this.#journal!;
+    const fileEventId = journal.position().fileEventId;
+    if (fileEventId <= this.#releasedFile) return;
+    const upTo = this.#state.cluster.TYPE === 'Empty' ? this.#publishedEventId : this.#ackedEventId;
+    if (upTo < fileEventId) return;
+    this.#releasedFile = fileEventId;
+    journal.release(fileEventId);
+  }
+
+  /** Resolves once every event up to `eventId` is committed by the full commit rule. */
+  whenPublished(eventId: EventId): Promise<void> {
+    return this.#waiters.wait(eventId, this.#publishedEventId);
   }
 
   #flushReadModel(): void {
@@ -252,6 +344,7 @@ export class Controller implements ControllerPort {
     if (this.#phase.kind === 'failed' || this.#phase.kind === 'closed') return;
     this.#logger.fatal({ err: error, where }, 'controller cannot go on safely; stopping');
     this.#phase = { kind: 'failed', error };
+    this.#waiters.fail(new TandemError('JournalWriteFailed', 'The controller stopped after a journal failure.', {}, { cause: error }));
     this.#signalStop({ kind: 'fatal', error });
   }
 
@@ -282,25 +375,101 @@ export class Controller implements ControllerPort {
 
   async executeCommand(body: unknown, user: UserContext): Promise<Readonly<Record<string, unknown>>> {
     this.#assertRunning();
-    const command: Command = parseCommand(body);
+    const command: ControllerCommand = parseControllerCommand(body);
     switch (command.TYPE) {
       case 'TakeSnapshot':
         await this.#journal!.rotate();
         return { TYPE: 'Accepted' };
       case 'ShutDown':
-        this.#logger.info({ userId: user.userId }, 'shutdown requested');
-        this.#signalStop({ kind: 'shutdown' });
-        return { TYPE: 'Accepted' };
+        return this.#shutDown(user);
+      case 'ClusterAppointNodes': {
+        const { events, response } = decideAppointNodes(this.#state, command, this.#options.nodeId);
+        this.#persist(events);
+        await this.whenPublished(this.#journal!.lastEventId);
+        return response;
+      }
+      case 'ClusterSwitchOver':
+        throw new TandemError('ClusterNotCoupled', 'Switchover needs a coupled pair with a cluster watch; this release replicates but does not switch over yet.', {
+          clusterState: this.#state.cluster.TYPE,
+        });
       default: {
         const { events, response } = decideCommand(this.#state, command, this.#clock.now());
         this.#persist(events);
         this.#driver!.afterCommand(command, events);
         // Answer only once everything the answer depends on is committed, including
         // earlier appends it saw (an idempotent duplicate answers for the first one).
-        await this.#lastCommitted;
+        await this.whenPublished(this.#journal!.lastEventId);
         return response;
       }
     }
+  }
+
+  async #shutDown(user: UserContext): Promise<Readonly<Record<string, unknown>>> {
+    this.#logger.info({ userId: user.userId }, 'shutdown requested');
+    if (this.#state.cluster.TYPE !== 'Empty' && this.#state.cluster.TYPE !== 'ActiveShutDown') {
+      // Tell the passive this is planned, so it does not fail over; committed like any event (with its ack while Coupled).
+      this.#persist([{ TYPE: 'ClusterActiveNodeShutDown' }]);
+      const acked = this.whenPublished(this.#journal!.lastEventId).then(() => true);
+      const giveUp = new AbortController();
+      const timeout = this.#clock.sleep(this.#options.config.cluster.heartbeatTimeoutMs, giveUp.signal).then(
+        () => false,
+        () => false,
+      );
+      const inTime = await Promise.race([acked, timeout]);
+      giveUp.abort();
+      if (!inTime) {
+        this.#logger.warn('the passive did not acknowledge the shutdown in time; stopping anyway (it is durable here)');
+      }
+    }
+    this.#signalStop({ kind: 'shutdown' });
+    return { TYPE: 'Accepted' };
+  }
+
+  // ---- ClusterEndpoint (what the passive calls) ----
+
+  journalFrames(request: JournalStreamRequest, signal: AbortSignal): AsyncIterable<JournalFrame> {
+    this.#assertRunning();
+    if (this.#cluster === undefined) throw new TandemError('ClusterNotCoupled', 'This node is not part of a pair.', {});
+    return this.#cluster.journalFrames(request, signal);
+  }
+
+  ackFrames(): AsyncIterable<AckFrame> {
+    throw new TandemError('ClusterNodeIsActive', 'This node is active and serves no acknowledgements: the caller is not the active node any more.', {
+      nodeId: this.#options.nodeId,
+      epoch: this.#state.epoch,
+    });
+  }
+
+  async clusterCommand(command: unknown): Promise<ClusterCommandAnswer> {
+    this.#assertRunning();
+    if (this.#cluster === undefined) throw new TandemError('ClusterNotCoupled', 'This node is not part of a pair.', {});
+    return this.#cluster.clusterCommand(command);
+  }
+
+  /** `GET /cluster`: the cluster state, and with `nodeState` this node's own view. */
+  clusterView(nodeState: boolean): Readonly<Record<string, unknown>> {
+    const cluster = this.#state.cluster;
+    if (!nodeState) return cluster as unknown as Readonly<Record<string, unknown>>;
+    const journal = this.#journal!;
+    const status = this.#cluster?.status();
+    const pos = journal.position();
+    const acked = status?.ackedEventId ?? asEventId(0);
+    return {
+      nodeId: this.#options.nodeId,
+      role: { TYPE: 'Active' },
+      isActive: true,
+      epoch: this.#state.epoch,
+      clusterState: cluster,
+      journal: { fileEventId: pos.fileEventId, position: pos.synced, lastEventId: journal.committedEventId },
+      ackedEventId: acked,
+      lagEvents: cluster.TYPE === 'Empty' ? 0 : this.#pendingAckCount(),
+      lastHeartbeatAgeMs: status?.lastAckFrameAt === undefined ? null : Math.round(this.#clock.monotonic() - status.lastAckFrameAt),
+      ...(status?.problem === undefined ? {} : { problem: status.problem }),
+    };
+  }
+
+  #pendingAckCount(): number {
+    return this.#pending.size;
   }
 
   overview(): Overview {
@@ -355,7 +524,14 @@ export class Controller implements ControllerPort {
 
   ready(): HealthReport {
     const kind = this.#phase.kind;
-    return kind === 'running' ? { ok: true, reasons: [] } : { ok: false, reasons: [`controller is ${kind}`] };
+    if (kind !== 'running') return { ok: false, reasons: [`controller is ${kind}`] };
+    const waiting = this.#pending.peek();
+    if (waiting?.needsAck === true && waiting.lastEventId <= this.#journal!.committedEventId) {
+      const problem = this.#cluster?.status().problem;
+      const why = problem === undefined ? '' : ` (${problem.code}: ${problem.message})`;
+      return { ok: false, reasons: [`commits wait for the passive's acknowledgement${why}; leaving Coupled needs the cluster watch's consent`] };
+    }
+    return { ok: true, reasons: [] };
   }
 
   metricsText(): string {
@@ -391,10 +567,6 @@ export class Controller implements ControllerPort {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-function toView(s: Stamped): StampedView {
-  return { eventId: s.eventId, event: s.event as unknown as Readonly<Record<string, unknown>> };
 }
 
 function assertNever(x: never): never {

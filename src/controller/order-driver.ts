@@ -12,7 +12,7 @@ import {
   type JobExecutor,
   type JobRun,
 } from '../workflow/index.js';
-import { Wakeup } from './wakeup.js';
+import { Wakeup } from '../common/index.js';
 
 export interface OrderDriverOptions {
   readonly clock: Clock;

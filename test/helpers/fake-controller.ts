@@ -159,6 +159,10 @@ export class FakeController implements ControllerPort {
     });
   }
 
+  clusterView(nodeState: boolean): Readonly<Record<string, unknown>> {
+    return nodeState ? { nodeId: 'Primary', role: { TYPE: 'Active' }, clusterState: { TYPE: 'Empty' } } : { TYPE: 'Empty' };
+  }
+
   live(): HealthReport {
     return this.liveReport;
   }

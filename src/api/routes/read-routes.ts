@@ -16,6 +16,13 @@ export function registerReadRoutes(app: App, ctx: RouteContext): void {
     return ctx.controller.overview();
   });
 
+  // `GET /cluster` is the cluster state; `?return=ClusterNodeState` this node's own view of it (JS7).
+  app.get(`${apiBase}/cluster`, { onRequest }, async (request) => {
+    requireUser(ctx, request, 'ReadOnly');
+    const query = request.query as Record<string, unknown> | undefined;
+    return ctx.controller.clusterView(query?.['return'] === 'ClusterNodeState');
+  });
+
   app.get(`${apiBase}/order`, { onRequest }, async (request) => {
     requireUser(ctx, request, 'ReadOnly');
     return { orders: ctx.controller.orders() };

@@ -1,4 +1,4 @@
-import type { Clock } from '../common/index.js';
+import type { Clock } from './clock.js';
 
 /**
  * A sleep that can be cut short: the controller's timer loop sleeps until the

@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import { TandemError, Wakeup, asEventId, hasCode, toProblem, type Clock, type EventId, type Logger, type NodeId, type Problem } from '../common/index.js';
+import type { Journal, StampedEvent } from '../journal/index.js';
+import { activeIdOf, passiveIdOf, type ControllerState, type Event } from '../state/index.js';
+import { parseClusterNodeCommand } from '../workflow/index.js';
+import { serveJournal } from './journal-server.js';
+import type { AckFrame, ClusterCommandAnswer, JournalFrame, JournalStreamRequest, Transport } from './transport/index.js';
+
+/** What the active's cluster duties need from the controller that owns the journal. */
+export interface ActiveHost {
+  readonly nodeId: NodeId;
+  state(): ControllerState;
+  journal(): Journal;
+  persist(events: readonly Event[]): void;
+  whenPublished(eventId: EventId): Promise<void>;
+  /** The passive has everything up to this EventId durable. */
+  acknowledged(eventId: EventId): void;
+}
+
+export interface ActiveClusterOptions {
+  readonly host: ActiveHost;
+  readonly journalDir: string;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly heartbeatMs: number;
+}
+
+export interface ActiveClusterStatus {
+  readonly ackedEventId: EventId;
+  /** Monotonic ms of the last frame from the passive's acknowledgement stream. */
+  readonly lastAckFrameAt: number | undefined;
+  readonly problem: Problem | undefined;
+}
+
+/**
+ * The active node's side of the pair: it tells the backup to replicate, serves
+ * its journal, confirms coupling by calling the configured passive URI back,
+ * and pulls the passive's acknowledgements, which the commit rule waits for.
+ */
+export class ActiveCluster {
+  readonly #o: ActiveClusterOptions;
+  readonly #logger: Logger;
+  readonly #wakeup: Wakeup;
+  #acked: EventId = asEventId(0);
+  #lastAckFrameAt: number | undefined;
+  #problem: Problem | undefined;
+  #preparedEventId: EventId | undefined;
+
+  constructor(options: ActiveClusterOptions) {
+    this.#o = options;
+    this.#logger = options.logger.child({ component: 'active-cluster' });
+    this.#wakeup = new Wakeup(options.clock);
+  }
+
+  status(): ActiveClusterStatus {
+    return { ackedEventId: this.#acked, lastAckFrameAt: this.#lastAckFrameAt, problem: this.#problem };
+  }
+
+  /** Events were appended: a change of cluster state wakes the loop. */
+  touched(stamped: readonly StampedEvent<Event>[]): void {
+    for (const s of stamped) {
+      if (s.event.TYPE === 'ClusterCouplingPrepared') this.#preparedEventId = s.eventId;
+      if (s.event.TYPE.startsWith('Cluster')) this.#wakeup.poke();
+    }
+  }
+
+  /** Events were committed. */
+  committed(_batch: readonly StampedEvent<Event>[]): void {}
+
+  /** The supervised loop: drives the pair towards Coupled and keeps acknowledgements flowing. */
+  async run(signal: AbortSignal): Promise<void> {
+    const host = this.#o.host;
+    if (host.state().cluster.TYPE === 'ActiveShutDown') {
+      // Back after a planned shutdown: no failover happened, so this node is still the active one; it must couple again.
+      host.persist([{ TYPE: 'ClusterActiveNodeRestarted' }]);
+    }
+    while (!signal.aborted) {
+      const cluster = host.state().cluster;
+      switch (cluster.TYPE) {
+        case 'NodesAppointed':
+        case 'PassiveLost':
+        case 'SwitchedOver':
+        case 'FailedOver':
+          await this.#startBackup(signal);
+          await this.#wakeup.sleep(this.#o.heartbeatMs, signal);
+          break;
+        case 'PreparedToBeCoupled':
+        case 'Coupled':
+          await this.#pullAcks(signal);
+          await this.#wakeup.sleep(Math.min(250, this.#o.heartbeatMs), signal);
+          break;
+        case 'Empty':
+        case 'ActiveShutDown':
+          await this.#wakeup.sleep(60_000, signal);
+          break;
+        default:
+          assertNever(cluster);
+      }
+    }
+  }
+
+  async #startBackup(signal: AbortSignal): Promise<void> {
+    const state = this.#o.host.state();
+    const passiveId = passiveIdOf(state.cluster);
+    const setting = 'setting' in state.cluster ? state.cluster.setting : undefined;
+    if (passiveId === undefined || setting === undefined) return;
+    const uri = setting.idToUri[passiveId];
+    if (uri === undefined) return;
+    try {
+      await this.#o.transport
+        .peer(uri)
+        .command({ TYPE: 'ClusterStartBackupNode', setting, journalId: this.#o.host.journal().journalId, epoch: state.epoch }, signal);
+      this.#setProblem(undefined);
+    } catch (err) {
+      if (!signal.aborted) this.#setProblem(err, `the backup at ${uri} does not start replicating`);
+    }
+  }
+
+  async #pullAcks(signal: AbortSignal): Promise<void> {
+    const host = this.#o.host;
+    const state = host.state();
+    const passiveId = passiveIdOf(state.cluster);
+    const uri = passiveId === undefined || !('setting' in state.cluster) ? undefined : state.cluster.setting.idToUri[passiveId];
+    if (uri === undefined) return;
+    const stop = new AbortController();
+    const both = AbortSignal.any([signal, stop.signal]);
+    try {
+      for await (const frame of this.#o.transport.peer(uri).acks({ epoch: state.epoch }, both)) {
+        this.#onAckFrame(frame);
+        const now = host.state().cluster.TYPE;
+        if (now !== 'PreparedToBeCoupled' && now !== 'Coupled') break;
+      }
+    } catch (err) {
+      if (!signal.aborted) this.#setProblem(err, `no acknowledgements from the passive at ${uri}`);
+    } finally {
+      stop.abort();
+    }
+  }
+
+  #onAckFrame(frame: AckFrame): void {
+    this.#lastAckFrameAt = this.#o.clock.monotonic();
+    if (this.#problem !== undefined) this.#setProblem(undefined);
+    const eventId = frame.eventId;
+    if (eventId > this.#acked) {
+      this.#acked = eventId;
+      this.#o.host.acknowledged(eventId);
+    }
+    const host = this.#o.host;
+    const state = host.state();
+    // After a restart in PreparedToBeCoupled the event's id is not known: wait for everything written so far.
+    this.#preparedEventId ??= state.cluster.TYPE === 'PreparedToBeCoupled' ? host.journal().lastEventId : undefined;
+    if (state.cluster.TYPE === 'PreparedToBeCoupled' && this.#preparedEventId !== undefined && eventId >= this.#preparedEventId) {
+      this.#preparedEventId = undefined;
+      host.persist([{ TYPE: 'ClusterCoupled', activeId: host.nodeId }]);
+      this.#logger.info({ passiveId: passiveIdOf(state.cluster) }, 'the pair is coupled');
+    }
+  }
+
+  /** `GET /journal` for the passive. */
+  journalFrames(request: JournalStreamRequest, signal: AbortSignal): AsyncIterable<JournalFrame> {
+    return serveJournal(
+      {
+        dir: this.#o.journalDir,
+        journal: () => this.#o.host.journal(),
+        clock: this.#o.clock,
+        heartbeatMs: this.#o.heartbeatMs,
+        epoch: () => this.#o.host.state().epoch,
+      },
+      request,
+      signal,
+    );
+  }
+
+  /** A node-to-node command sent to the active. */
+  async clusterCommand(body: unknown): Promise<ClusterCommandAnswer> {
+    const command = parseClusterNodeCommand(body);
+    const host = this.#o.host;
+    const cluster = host.state().cluster;
+    switch (command.TYPE) {
+      case 'ClusterPrepareCoupling': {
+        if (cluster.TYPE === 'PreparedToBeCoupled' || cluster.TYPE === 'Coupled') return { TYPE: 'Accepted' };
+        const passiveId = passiveIdOf(cluster);
+        if (activeIdOf(cluster) !== command.activeId || passiveId !== command.passiveId || !('setting' in cluster)) {
+          throw new TandemError('ClusterNotCoupled', `This node cannot couple ${command.passiveId} now (cluster state ${cluster.TYPE}).`, {
+            clusterState: cluster.TYPE,
+          });
+        }
+        const uri = cluster.setting.idToUri[passiveId]!;
+        // Only the real backup can couple: confirm by calling back the URI the pair was appointed with.
+        await this.#o.transport.peer(uri).command({ TYPE: 'ClusterCouplingCallback', token: command.token });
+        if (host.state().cluster.TYPE === 'PreparedToBeCoupled') return { TYPE: 'Accepted' };
+        host.persist([{ TYPE: 'ClusterCouplingPrepared', activeId: host.nodeId }]);
+        await host.whenPublished(host.journal().lastEventId);
+        this.#logger.info({ passiveId }, 'coupling prepared; waiting for the passive to acknowledge it');
+        this.#wakeup.poke();
+        return { TYPE: 'Accepted' };
+      }
+      case 'ClusterPassiveDown': {
+        if ((cluster.TYPE === 'Coupled' || cluster.TYPE === 'PreparedToBeCoupled') && passiveIdOf(cluster) === command.passiveId) {
+          host.persist([{ TYPE: 'ClusterPassiveLost', id: command.passiveId }]);
+          await host.whenPublished(host.journal().lastEventId);
+          this.#logger.info({ passiveId: command.passiveId }, 'the passive shut down; going on alone');
+        }
+        return { TYPE: 'Accepted' };
+      }
+      case 'ClusterStartBackupNode':
+      case 'ClusterCouplingCallback':
+        throw new TandemError('ClusterRoleConflict', 'This node is the active one, not a backup: configure the backup with js7.journal.cluster.node.is-backup = yes.', {
+          nodeId: host.nodeId,
+        });
+      case 'ClusterInhibitActivation':
+        throw new TandemError('ClusterNotCoupled', 'Inhibiting activation comes with failover.', {});
+      default:
+        return assertNever(command);
+    }
+  }
+
+  #setProblem(err: unknown, what?: string): void {
+    if (err === undefined) {
+      if (this.#problem !== undefined) this.#logger.info('the passive answers again');
+      this.#problem = undefined;
+      return;
+    }
+    const problem = toProblem(err);
+    const first = this.#problem?.code !== problem.code;
+    this.#problem = hasCode(err, problem.code) ? problem : { ...problem, message: err instanceof Error ? err.message : String(err) };
+    if (first) this.#logger.warn({ problem: this.#problem }, what ?? 'cluster problem');
+  }
+
+  /** A token for a coupling request (exported for the passive). */
+  static newToken(): string {
+    return randomUUID().replace(/-/g, '');
+  }
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unexpected ${JSON.stringify(x)}`);
+}

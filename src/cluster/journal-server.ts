@@ -1,0 +1,117 @@
+import { open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TandemError, type Clock, type Epoch, type EventId } from '../common/index.js';
+import { FRAME_HEADER_BYTES, journalFileName, listJournal, type Journal } from '../journal/index.js';
+import type { JournalFrame, JournalStreamRequest } from './transport/index.js';
+
+export interface JournalServerOptions {
+  readonly dir: string;
+  readonly journal: () => Journal;
+  readonly clock: Clock;
+  readonly heartbeatMs: number;
+  readonly epoch: () => Epoch;
+}
+
+/** At most this many bytes go into one Records frame (always whole records). */
+const maxFrameBytes = 4 * 1024 * 1024;
+
+/**
+ * Serves the active's journal to the passive as raw bytes — the copies stay
+ * byte-identical — from (file, position) on and live, only ever bytes that are
+ * durable here, with a heartbeat frame whenever the journal is idle.
+ */
+export async function* serveJournal(o: JournalServerOptions, request: JournalStreamRequest, signal: AbortSignal): AsyncGenerator<JournalFrame> {
+  const journal = o.journal();
+  if (request.epoch < o.epoch()) {
+    throw new TandemError('ClusterEpochStale', `The reader's epoch ${request.epoch} is below this node's ${o.epoch()}.`, { epoch: o.epoch() });
+  }
+  if (request.journalId !== undefined && request.journalId !== journal.journalId) {
+    throw new TandemError('JournalIdMismatch', 'The reader holds another journal: the two nodes do not belong to the same cluster.', {
+      expected: journal.journalId,
+      got: request.journalId,
+    });
+  }
+  let file = request.fileEventId;
+  let position = request.position ?? 0;
+  const files = (await listJournal(o.dir)).files;
+  if (file === undefined) {
+    file = files[0]?.fileEventId;
+    position = 0;
+  }
+  if (file === undefined || !files.some((f) => f.fileEventId === file)) {
+    throw new TandemError('JournalPositionInvalid', `This node has no journal file ${String(file)} (any more).`, {
+      fileEventId: file,
+      files: files.map((f) => f.fileEventId),
+    });
+  }
+  let current: EventId = file;
+  while (!signal.aborted) {
+    const at = journal.position();
+    const end = current === at.fileEventId ? at.synced : (await stat(join(o.dir, journalFileName(current)))).size;
+    if (position > end) {
+      throw new TandemError('JournalPositionInvalid', `Position ${position} is beyond the end of journal file ${current}.`, { fileEventId: current, position });
+    }
+    if (position < end) {
+      const bytes = await readWholeRecords(join(o.dir, journalFileName(current)), position, end);
+      yield { TYPE: 'Records', fileEventId: current, position, bytes };
+      position += bytes.length;
+      continue;
+    }
+    if (current < at.fileEventId) {
+      // This file is complete; go on with the next one that exists (a rotation may still be renaming it).
+      const next = (await listJournal(o.dir)).files.find((f) => f.fileEventId > current);
+      if (next !== undefined) {
+        current = next.fileEventId;
+        position = 0;
+        continue;
+      }
+    }
+    if (!(await changeOrTimeout(journal, { fileEventId: current, position }, o, signal))) {
+      yield { TYPE: 'Heartbeat', fileEventId: current, position, lastEventId: journal.committedEventId, epoch: o.epoch() };
+    }
+  }
+}
+
+/** Resolves true when the journal moved past `since`, false after a heartbeat interval of silence. */
+async function changeOrTimeout(journal: Journal, since: { fileEventId: EventId; position: number }, o: JournalServerOptions, signal: AbortSignal): Promise<boolean> {
+  const done = new AbortController();
+  const both = AbortSignal.any([signal, done.signal]);
+  try {
+    return await Promise.race([
+      journal.waitForChange(since, both).then(() => true),
+      o.clock.sleep(o.heartbeatMs, both).then(() => false),
+    ]);
+  } catch (err) {
+    if (signal.aborted) return false;
+    throw err;
+  } finally {
+    done.abort();
+  }
+}
+
+/** Reads [from, end) but stops at the last record boundary within maxFrameBytes, so a frame holds whole records only. */
+async function readWholeRecords(path: string, from: number, end: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const length = Math.min(end - from, maxFrameBytes);
+    const buffer = Buffer.allocUnsafe(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, from);
+    if (from + bytesRead === end) return buffer.subarray(0, bytesRead);
+    let boundary = 0;
+    while (boundary + FRAME_HEADER_BYTES <= bytesRead) {
+      const next = boundary + FRAME_HEADER_BYTES + buffer.readUInt32BE(boundary);
+      if (next > bytesRead) break;
+      boundary = next;
+    }
+    if (boundary === 0) {
+      // One record larger than a frame: send it whole.
+      const size = FRAME_HEADER_BYTES + buffer.readUInt32BE(0);
+      const big = Buffer.allocUnsafe(size);
+      await handle.read(big, 0, size, from);
+      return big;
+    }
+    return buffer.subarray(0, boundary);
+  } finally {
+    await handle.close();
+  }
+}

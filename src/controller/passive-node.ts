@@ -1,0 +1,468 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  Supervisor,
+  TandemError,
+  Wakeup,
+  asEventId,
+  hasCode,
+  toProblem,
+  type Clock,
+  type EventId,
+  type Logger,
+  type NodeId,
+  type Problem,
+} from '../common/index.js';
+import type { ControllerConfig } from '../config/index.js';
+import { JournalReplica, type JournalRecord } from '../journal/index.js';
+import { ReadModel } from '../readmodel/index.js';
+import { applyEvent, emptyState, fromSnapshot, latestWorkflow, parseEvent, type ClusterSetting, type ControllerState } from '../state/index.js';
+import { parseClusterNodeCommand, parseControllerCommand } from '../workflow/index.js';
+import type { AckFrame, ClusterCommandAnswer, ClusterEndpoint, JournalFrame, Transport } from '../cluster/index.js';
+import { ActiveCluster } from '../cluster/index.js';
+import type { ControllerPort, EventRead, HealthReport, Overview, UserContext } from '../api/controller-port.js';
+import { EventBuffer } from './event-buffer.js';
+import type { StopReason } from './controller.js';
+import { toView, type Stamped } from './stamped-view.js';
+
+export interface PassiveNodeOptions {
+  readonly config: ControllerConfig;
+  readonly dataDir: string;
+  readonly nodeId: NodeId;
+  readonly version: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly transport: Transport;
+  readonly onStop: (reason: StopReason) => void;
+  readonly eventBufferSize?: number;
+}
+
+type Phase = 'created' | 'running' | 'closed';
+
+/**
+ * The backup node while passive: it streams the active's journal, writes it
+ * byte for byte, applies it to the same state the active holds, acknowledges
+ * what is durable, and asks to couple once it has caught up. It starts nothing
+ * and answers business commands with the active's address.
+ */
+export class PassiveNode implements ControllerPort, ClusterEndpoint {
+  readonly #o: PassiveNodeOptions;
+  readonly #logger: Logger;
+  readonly #supervisor: Supervisor;
+  readonly #ackWakeup: Wakeup;
+  readonly #startedAt: number;
+  #phase: Phase = 'created';
+  #replica: JournalReplica | undefined;
+  #readModel: ReadModel | undefined;
+  #state: ControllerState | undefined;
+  #snapshot: { expected: number; records: unknown[] } | undefined;
+  #events: EventBuffer;
+  #acked: EventId = asEventId(0);
+  #setting: ClusterSetting | undefined;
+  #replicating = false;
+  #caughtUp = false;
+  #couplingToken: string | undefined;
+  #couplingAskedAt = -Infinity;
+  #lastFrameAt: number | undefined;
+  #problem: Problem | undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(options: PassiveNodeOptions) {
+    this.#o = options;
+    this.#logger = options.logger.child({ component: 'passive' });
+    this.#supervisor = new Supervisor(this.#logger, (name, err) => {
+      this.#logger.fatal({ err, task: name }, 'passive node cannot go on; stopping');
+      options.onStop({ kind: 'fatal', error: err });
+    });
+    this.#ackWakeup = new Wakeup(options.clock);
+    this.#startedAt = options.clock.now();
+    this.#events = new EventBuffer(options.eventBufferSize ?? 10_000, asEventId(0));
+  }
+
+  /** Recovers what this backup replicated before; starts replicating when it knows the active. */
+  static async open(options: PassiveNodeOptions): Promise<PassiveNode> {
+    const node = new PassiveNode(options);
+    try {
+      await node.#open();
+    } catch (err) {
+      await node.close();
+      throw err;
+    }
+    return node;
+  }
+
+  async #open(): Promise<void> {
+    const stateDir = join(this.#o.dataDir, 'state');
+    await mkdir(stateDir, { recursive: true });
+    this.#readModel = await ReadModel.open({ dir: join(this.#o.dataDir, 'readmodel'), logger: this.#o.logger });
+    let state: ControllerState | undefined;
+    const { replica, recovered } = await JournalReplica.open({
+      dir: stateDir,
+      sync: this.#o.config.journal.sync,
+      clock: this.#o.clock,
+      logger: this.#o.logger,
+      replay: {
+        snapshot: (records) => {
+          state = records.length === 0 ? emptyState() : fromSnapshot(records);
+        },
+        events: (batch) => {
+          for (const s of batch) applyEvent(state!, { eventId: s.eventId, event: parseEvent(s.event) });
+        },
+      },
+    });
+    this.#replica = replica;
+    if (recovered !== undefined) {
+      const cluster = state!.cluster;
+      if (cluster.TYPE === 'Empty') {
+        throw new TandemError(
+          'ClusterRoleConflict',
+          'This data directory holds the journal of a node that ran alone (as primary); a backup needs an empty data directory or the pair’s journal. Start it without is-backup, or give the backup a new data directory.',
+          { dataDir: this.#o.dataDir },
+        );
+      }
+      this.#state = state;
+      this.#acked = recovered.lastEventId;
+      this.#events = new EventBuffer(this.#o.eventBufferSize ?? 10_000, recovered.lastEventId);
+      this.#setting = cluster.setting;
+      this.#logger.info({ lastEventId: recovered.lastEventId, clusterState: cluster.TYPE }, 'replicated journal recovered');
+    } else {
+      this.#logger.info('no journal yet: waiting to be appointed by the active node');
+    }
+    this.#phase = 'running';
+    if (this.#setting !== undefined) this.#startReplicating();
+  }
+
+  #activeUri(): string | undefined {
+    const setting = this.#setting;
+    return setting === undefined ? undefined : setting.idToUri[setting.activeId];
+  }
+
+  #startReplicating(): void {
+    if (this.#replicating) return;
+    this.#replicating = true;
+    this.#supervisor.spawn('replication', (signal) => this.#replicate(signal));
+  }
+
+  async #replicate(signal: AbortSignal): Promise<void> {
+    const clock = this.#o.clock;
+    while (!signal.aborted) {
+      const uri = this.#activeUri();
+      if (uri === undefined) return;
+      try {
+        const end = this.#replica!.end();
+        const journalId = this.#replica!.journalId;
+        const request = {
+          epoch: this.#state?.epoch ?? 0,
+          ...(end === undefined ? {} : { fileEventId: end.fileEventId, position: end.position }),
+          ...(journalId === undefined ? {} : { journalId }),
+        };
+        for await (const frame of this.#o.transport.peer(uri).journal(request as Parameters<ClusterEndpoint['journalFrames']>[0], signal)) {
+          this.#lastFrameAt = clock.monotonic();
+          if (this.#problem !== undefined) this.#setProblem(undefined);
+          await this.#onFrame(frame, signal);
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        this.#setProblem(err, `cannot stream the journal from the active node at ${uri}`);
+      }
+      await clock.sleep(Math.min(500, this.#o.config.cluster.heartbeatMs), signal).catch(() => undefined);
+    }
+  }
+
+  async #onFrame(frame: JournalFrame, signal: AbortSignal): Promise<void> {
+    if (frame.TYPE === 'Heartbeat') {
+      const end = this.#replica!.end();
+      this.#caughtUp = end !== undefined && end.fileEventId === frame.fileEventId && end.position === frame.position;
+      if (this.#caughtUp) this.#askToCouple(signal);
+      return;
+    }
+    const records = await this.#replica!.write(frame.fileEventId, frame.position, frame.bytes);
+    await this.#replica!.sync();
+    const applied = this.#apply(records);
+    if (records.some((r) => r.kind === 'header') && this.#state !== undefined) {
+      // A newer file with a full snapshot is here: older files are not needed (the active deletes its own once we have acknowledged).
+      await this.#replica!.release(asEventId(frame.fileEventId));
+    }
+    if (applied.length > 0) {
+      this.#events.push(applied.map(toView));
+      await this.#readModel!.apply(applied);
+    }
+    const synced = this.#replica!.syncedEventId;
+    if (synced > this.#acked) {
+      this.#acked = synced;
+      this.#ackWakeup.poke();
+    }
+  }
+
+  #apply(records: readonly JournalRecord[]): Stamped[] {
+    const applied: Stamped[] = [];
+    for (const record of records) {
+      switch (record.kind) {
+        case 'header':
+          // Only a backup that has no state yet builds it from a snapshot; later files' snapshots repeat what it has.
+          if (this.#state === undefined) this.#snapshot = { expected: record.body.snapshotCount, records: [] };
+          break;
+        case 'snapshot':
+          if (this.#snapshot !== undefined) {
+            this.#snapshot.records.push(record.body);
+            if (this.#snapshot.records.length === this.#snapshot.expected) {
+              this.#state = fromSnapshot(this.#snapshot.records);
+              this.#snapshot = undefined;
+            }
+          }
+          break;
+        case 'events':
+          for (const s of record.body) {
+            const stamped: Stamped = { eventId: s.eventId, event: parseEvent(s.event) };
+            applyEvent(this.#state!, stamped);
+            applied.push(stamped);
+          }
+          break;
+        default:
+          assertNever(record);
+      }
+    }
+    const cluster = this.#state?.cluster;
+    if (cluster !== undefined && 'setting' in cluster) this.#setting = cluster.setting;
+    return applied;
+  }
+
+  /** Caught up and not coupled: ask the active to couple (it calls back our configured URI to confirm). */
+  #askToCouple(signal: AbortSignal): void {
+    const cluster = this.#state?.cluster;
+    if (cluster === undefined || !('setting' in cluster)) return;
+    if (!['NodesAppointed', 'PassiveLost', 'SwitchedOver', 'FailedOver'].includes(cluster.TYPE)) return;
+    if (cluster.setting.activeId === this.#o.nodeId) return;
+    const now = this.#o.clock.monotonic();
+    if (now - this.#couplingAskedAt < 5 * this.#o.config.cluster.heartbeatMs) return;
+    this.#couplingAskedAt = now;
+    const token = ActiveCluster.newToken();
+    this.#couplingToken = token;
+    const uri = this.#activeUri()!;
+    this.#supervisor.spawn('coupling', async () => {
+      try {
+        await this.#o.transport
+          .peer(uri)
+          .command({ TYPE: 'ClusterPrepareCoupling', activeId: cluster.setting.activeId, passiveId: this.#o.nodeId, token }, signal);
+        this.#logger.info('coupling requested and confirmed by the active node');
+      } catch (err) {
+        if (!signal.aborted) this.#setProblem(err, 'the active node did not couple');
+      }
+    });
+  }
+
+  // ---- ClusterEndpoint (what the active calls) ----
+
+  journalFrames(): AsyncIterable<JournalFrame> {
+    throw new TandemError('ClusterNodeIsNotActive', 'This node is passive and serves no journal.', this.#activeArgs());
+  }
+
+  ackFrames(_request: unknown, signal: AbortSignal): AsyncIterable<AckFrame> {
+    return this.#acks(signal);
+  }
+
+  async *#acks(signal: AbortSignal): AsyncGenerator<AckFrame> {
+    let sent = asEventId(-1);
+    while (!signal.aborted && this.#phase === 'running') {
+      if (this.#acked > sent) {
+        sent = this.#acked;
+        yield { TYPE: 'Ack', eventId: sent };
+        continue;
+      }
+      const before = this.#acked;
+      await this.#ackWakeup.sleep(this.#o.config.cluster.heartbeatMs, signal).catch(() => undefined);
+      if (this.#acked === before && !signal.aborted) yield { TYPE: 'Heartbeat', eventId: sent };
+    }
+  }
+
+  async clusterCommand(body: unknown): Promise<ClusterCommandAnswer> {
+    const command = parseClusterNodeCommand(body);
+    switch (command.TYPE) {
+      case 'ClusterStartBackupNode': {
+        const { setting, journalId } = command;
+        if (setting.idToUri[this.#o.nodeId] === undefined || setting.activeId === this.#o.nodeId) {
+          throw new TandemError('ClusterRoleConflict', `The appointment does not name this node (${this.#o.nodeId}) as the backup.`, { setting });
+        }
+        const own = this.#replica!.journalId;
+        if (own !== undefined && own !== journalId) {
+          throw new TandemError(
+            'JournalIdMismatch',
+            `This backup holds another journal (${own}); it cannot couple with journal ${journalId}. Give the backup an empty data directory.`,
+            { expected: own, got: journalId },
+          );
+        }
+        this.#setting ??= setting;
+        this.#startReplicating();
+        return { TYPE: 'Accepted' };
+      }
+      case 'ClusterCouplingCallback':
+        if (this.#couplingToken === undefined || command.token !== this.#couplingToken) {
+          throw new TandemError('ClusterNotCoupled', 'This node did not ask to couple with that token.', {});
+        }
+        return { TYPE: 'Accepted' };
+      case 'ClusterPrepareCoupling':
+      case 'ClusterPassiveDown':
+      case 'ClusterInhibitActivation':
+        throw new TandemError('ClusterNodeIsNotActive', 'This node is passive.', this.#activeArgs());
+      default:
+        return assertNever(command);
+    }
+  }
+
+  // ---- ControllerPort ----
+
+  async executeCommand(body: unknown, user: UserContext): Promise<Readonly<Record<string, unknown>>> {
+    const command = parseControllerCommand(body);
+    if (command.TYPE === 'ShutDown') {
+      this.#logger.info({ userId: user.userId }, 'shutdown requested');
+      setImmediate(() => this.#o.onStop({ kind: 'shutdown' }));
+      return { TYPE: 'Accepted' };
+    }
+    if (this.#setting === undefined) {
+      throw new TandemError('BackupClusterNodeNotAppointed', 'This backup node has not been appointed yet: send ClusterAppointNodes to the primary.', {
+        nodeId: this.#o.nodeId,
+      });
+    }
+    throw new TandemError('ClusterNodeIsNotActive', `This node is passive; send commands to the active node at ${this.#activeUri()}.`, this.#activeArgs());
+  }
+
+  #activeArgs(): Record<string, unknown> {
+    return { activeId: this.#setting?.activeId, activeUri: this.#activeUri() };
+  }
+
+  overview(): Overview {
+    return {
+      id: this.#o.config.controllerId,
+      version: this.#o.version,
+      startedAt: this.#startedAt,
+      nodeId: this.#o.nodeId,
+      role: this.#setting === undefined ? 'Unappointed' : 'Passive',
+      isActive: false,
+      epoch: this.#state?.epoch ?? 0,
+      lastEventId: this.#events.lastEventId,
+      orderCount: this.#state?.orders.size ?? 0,
+    };
+  }
+
+  clusterView(nodeState: boolean): Readonly<Record<string, unknown>> {
+    const cluster = this.#state?.cluster ?? { TYPE: 'Empty' };
+    if (!nodeState) return cluster as unknown as Readonly<Record<string, unknown>>;
+    const end = this.#replica?.end();
+    return {
+      nodeId: this.#o.nodeId,
+      role: { TYPE: this.#setting === undefined ? 'Unappointed' : 'Passive', activeId: this.#setting?.activeId },
+      isActive: false,
+      epoch: this.#state?.epoch ?? 0,
+      clusterState: cluster,
+      journal: { fileEventId: end?.fileEventId ?? 0, position: end?.position ?? 0, lastEventId: this.#acked },
+      ackedEventId: this.#acked,
+      caughtUp: this.#caughtUp,
+      lastHeartbeatAgeMs: this.#lastFrameAt === undefined ? null : Math.round(this.#o.clock.monotonic() - this.#lastFrameAt),
+      ...(this.#problem === undefined ? {} : { problem: this.#problem }),
+    };
+  }
+
+  orders(): readonly unknown[] {
+    return this.#state === undefined ? [] : [...this.#state.orders.values()];
+  }
+
+  order(orderId: string): unknown {
+    return this.#state?.orders.get(orderId);
+  }
+
+  workflows(): readonly unknown[] {
+    const state = this.#state;
+    return state === undefined ? [] : [...state.workflows.keys()].map((p) => latestWorkflow(state, p));
+  }
+
+  workflow(path: string): unknown {
+    return this.#state === undefined ? undefined : latestWorkflow(this.#state, path);
+  }
+
+  async jobLog(orderId: string, after: EventId | undefined, limit: number): Promise<readonly unknown[]> {
+    if (this.#state?.orders.has(orderId) !== true) throw new TandemError('UnknownOrder', `No order has the id ${orderId}.`, { orderId });
+    return this.#readModel!.jobLog(orderId, after === undefined ? { limit } : { after, limit });
+  }
+
+  readEvents(after: EventId, limit: number): EventRead {
+    return this.#events.read(after, limit);
+  }
+
+  waitForEvent(after: EventId, signal: AbortSignal): Promise<void> {
+    return this.#events.wait(after, signal);
+  }
+
+  live(): HealthReport {
+    return { ok: this.#phase !== 'closed', reasons: [] };
+  }
+
+  ready(): HealthReport {
+    if (this.#setting === undefined) return { ok: false, reasons: ['backup not appointed yet'] };
+    const age = this.#lastFrameAt === undefined ? Infinity : this.#o.clock.monotonic() - this.#lastFrameAt;
+    if (age > this.#o.config.cluster.heartbeatTimeoutMs) {
+      const why = this.#problem === undefined ? '' : ` (${this.#problem.code}: ${this.#problem.message})`;
+      return { ok: false, reasons: [`no journal stream from the active node${why}`] };
+    }
+    return { ok: true, reasons: [] };
+  }
+
+  metricsText(): string {
+    const age = this.#lastFrameAt === undefined ? -1 : (this.#o.clock.monotonic() - this.#lastFrameAt) / 1000;
+    return [
+      '# HELP tandem_cluster_acked_event_id The last EventId this passive has durable and acknowledged.',
+      '# TYPE tandem_cluster_acked_event_id gauge',
+      `tandem_cluster_acked_event_id ${this.#acked}`,
+      '# HELP tandem_cluster_heartbeat_age_seconds Seconds since the last frame from the active (-1: none yet).',
+      '# TYPE tandem_cluster_heartbeat_age_seconds gauge',
+      `tandem_cluster_heartbeat_age_seconds ${age}`,
+      '',
+    ].join('\n');
+  }
+
+  #setProblem(err: unknown, what?: string): void {
+    if (err === undefined) {
+      this.#problem = undefined;
+      return;
+    }
+    const problem = toProblem(err);
+    const first = this.#problem?.code !== problem.code;
+    this.#problem = hasCode(err, problem.code) ? problem : { ...problem, message: err instanceof Error ? err.message : String(err) };
+    if (first) this.#logger.warn({ problem: this.#problem }, what ?? 'cluster problem');
+  }
+
+  /** A planned stop: tells the active first, so it goes on alone instead of waiting for acknowledgements. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const cluster = this.#state?.cluster;
+    const uri = this.#activeUri();
+    if (this.#phase === 'running' && uri !== undefined && (cluster?.TYPE === 'Coupled' || cluster?.TYPE === 'PreparedToBeCoupled')) {
+      const giveUp = new AbortController();
+      const timer = this.#o.clock.sleep(this.#o.config.cluster.heartbeatTimeoutMs, giveUp.signal).then(
+        () => giveUp.abort(),
+        () => undefined,
+      );
+      try {
+        await this.#o.transport.peer(uri).command({ TYPE: 'ClusterPassiveDown', passiveId: this.#o.nodeId }, giveUp.signal);
+        this.#logger.info('told the active node this passive is shutting down');
+      } catch (err) {
+        this.#logger.warn({ err }, 'could not tell the active node about the shutdown');
+      } finally {
+        giveUp.abort();
+        await timer;
+      }
+    }
+    this.#phase = 'closed';
+    this.#ackWakeup.poke();
+    await this.#supervisor.close();
+    await this.#replica?.close();
+    await this.#readModel?.close();
+  }
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unexpected ${JSON.stringify(x)}`);
+}

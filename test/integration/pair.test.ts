@@ -1,0 +1,171 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createPair, pairConf, type Pair, type PairNode } from '../helpers/pair.js';
+import { startTandem } from '../helpers/tandem-process.js';
+import { waitFor } from '../helpers/wait.js';
+
+const workflow = {
+  TYPE: 'DeployWorkflow',
+  workflow: { path: 'pair/echo', instructions: [{ TYPE: 'Execute', job: { script: 'echo ran-$ID', env: { ID: '$id' } } }] },
+};
+
+async function addOrder(pair: Pair, id: string): Promise<void> {
+  const r = await pair.call(pair.primary, 'POST', '/command', { TYPE: 'AddOrder', order: { id, workflowPath: 'pair/echo', arguments: { id } } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+}
+
+async function orderIds(pair: Pair, node: PairNode): Promise<Set<string>> {
+  const r = await pair.call(node, 'GET', '/order');
+  return new Set((r.body['orders'] as { id: string }[]).map((o) => o.id));
+}
+
+async function journalFiles(node: PairNode): Promise<Map<string, Buffer>> {
+  const dir = join(node.dataDir, 'state');
+  const files = new Map<string, Buffer>();
+  for (const name of (await readdir(dir)).sort()) if (name.endsWith('.journal')) files.set(name, await readFile(join(dir, name)));
+  return files;
+}
+
+/** The backup's journal files equal the primary's, byte for byte. */
+async function assertJournalsIdentical(pair: Pair): Promise<void> {
+  const primary = await journalFiles(pair.primary);
+  await waitFor('the backup journal to equal the primary journal', async () => {
+    const backup = await journalFiles(pair.backup);
+    const p = await journalFiles(pair.primary);
+    if ([...p.keys()].join() !== [...backup.keys()].join()) return undefined;
+    for (const [name, bytes] of p) if (!bytes.equals(backup.get(name)!)) return undefined;
+    return true;
+  });
+  assert.ok(primary.size >= 1);
+}
+
+async function coupledPair(t: { after(fn: () => Promise<void>): void }): Promise<Pair> {
+  const pair = await createPair();
+  t.after(() => pair.cleanup());
+  await pair.start(pair.primary);
+  await pair.start(pair.backup);
+  await pair.appoint();
+  await pair.waitForClusterState(pair.primary, 'Coupled');
+  await pair.waitForClusterState(pair.backup, 'Coupled');
+  return pair;
+}
+
+test('appointed pair couples over mutual TLS, runs orders on the primary, and the journals are byte-identical', async (t) => {
+  const pair = await coupledPair(t);
+  assert.equal((await pair.call(pair.primary, 'POST', '/command', workflow)).status, 200);
+  for (let i = 0; i < 10; i++) await addOrder(pair, `c-${i}`);
+  await waitFor('all orders finished on the primary', async () => {
+    const r = await pair.call(pair.primary, 'GET', '/order');
+    const orders = r.body['orders'] as { state: { TYPE: string } }[];
+    return orders.length === 10 && orders.every((o) => o.state.TYPE === 'Finished') ? true : undefined;
+  });
+  await waitFor('the backup sees every order finished', async () => {
+    const r = await pair.call(pair.backup, 'GET', '/order/c-9');
+    return r.status === 200 && (r.body['state'] as { TYPE: string }).TYPE === 'Finished' ? true : undefined;
+  });
+  await assertJournalsIdentical(pair);
+
+  const passive = await pair.call(pair.backup, 'POST', '/command', { TYPE: 'AddOrder', order: { id: 'x', workflowPath: 'pair/echo' } });
+  assert.equal(passive.status, 503);
+  assert.equal(passive.body['code'], 'ClusterNodeIsNotActive');
+  assert.equal((passive.body['arguments'] as Record<string, unknown>)['activeUri'], pair.primary.uri, 'the refusal names the active node');
+  assert.equal((await pair.call(pair.backup, 'GET', '/health/active')).status, 503);
+  assert.equal((await pair.call(pair.primary, 'GET', '/health/active')).status, 200);
+});
+
+test('the backup killed with SIGKILL 5 times while orders flow catches up and couples again each time; nothing acknowledged is lost', async (t) => {
+  const pair = await coupledPair(t);
+  assert.equal((await pair.call(pair.primary, 'POST', '/command', workflow)).status, 200);
+  const acked: string[] = [];
+  let n = 0;
+  for (let round = 0; round < 5; round++) {
+    // Orders in flight while the backup dies: their commits wait for the backup's acknowledgement.
+    const inFlight = Array.from({ length: 5 }, () => {
+      const id = `k-${n++}`;
+      return addOrder(pair, id).then(() => acked.push(id));
+    });
+    await pair.kill(pair.backup, 'SIGKILL');
+    await pair.start(pair.backup);
+    await Promise.all(inFlight);
+    await pair.waitForClusterState(pair.backup, 'Coupled');
+  }
+  const onPrimary = await orderIds(pair, pair.primary);
+  await waitFor('the backup has every acknowledged order', async () => {
+    const onBackup = await orderIds(pair, pair.backup);
+    return acked.every((id) => onBackup.has(id)) ? true : undefined;
+  });
+  for (const id of acked) assert.ok(onPrimary.has(id), `${id} is on the primary`);
+  assert.equal(acked.length, 25);
+});
+
+test('a cleanly stopped backup is let go (PassiveLost); after two rotations it catches up across files and couples again', async (t) => {
+  const pair = await coupledPair(t);
+  assert.equal((await pair.call(pair.backup, 'POST', '/command', { TYPE: 'ShutDown' })).status, 200);
+  assert.equal(await pair.backup.process!.exited, 0);
+  pair.backup.process = undefined;
+  await pair.waitForClusterState(pair.primary, 'PassiveLost');
+  assert.equal((await pair.call(pair.primary, 'POST', '/command', workflow)).status, 200);
+  for (let rotation = 0; rotation < 2; rotation++) {
+    for (let i = 0; i < 5; i++) await addOrder(pair, `r${rotation}-${i}`);
+    assert.equal((await pair.call(pair.primary, 'POST', '/command', { TYPE: 'TakeSnapshot' })).status, 200);
+  }
+  assert.ok((await journalFiles(pair.primary)).size >= 3, 'the primary keeps the files the backup has not acknowledged');
+  await pair.start(pair.backup);
+  await pair.waitForClusterState(pair.primary, 'Coupled');
+  const onBackup = await orderIds(pair, pair.backup);
+  for (let r = 0; r < 2; r++) for (let i = 0; i < 5; i++) assert.ok(onBackup.has(`r${r}-${i}`));
+  await assertJournalsIdentical(pair);
+});
+
+test('a former primary configured as backup is refused at start and its journal is unchanged', async (t) => {
+  const pair = await createPair();
+  t.after(() => pair.cleanup());
+  await pair.start(pair.primary);
+  assert.equal((await pair.call(pair.primary, 'POST', '/command', workflow)).status, 200);
+  await pair.kill(pair.primary, 'SIGTERM');
+  const before = await journalFiles(pair.primary);
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(join(pair.primary.configDir, 'controller.conf'), pairConf('Backup'));
+  await assert.rejects(
+    startTandem(['--config-dir', pair.primary.configDir, '--data-dir', pair.primary.dataDir, '--https-port', '0']),
+    /ClusterRoleConflict/,
+  );
+  const after = await journalFiles(pair.primary);
+  assert.deepEqual([...after.entries()], [...before.entries()]);
+});
+
+test('a second node started without is-backup is not coupled: the primary reports ClusterRoleConflict', async (t) => {
+  const pair = await createPair({ backupConf: pairConf('Primary') });
+  t.after(() => pair.cleanup());
+  await pair.start(pair.primary);
+  await pair.start(pair.backup);
+  await pair.appoint();
+  await waitFor('the primary to report the refusal', async () => {
+    const r = await pair.call(pair.primary, 'GET', '/cluster?return=ClusterNodeState');
+    const problem = r.body['problem'] as { code?: string } | undefined;
+    return problem?.code === 'ClusterRoleConflict' ? true : undefined;
+  });
+  assert.equal((await pair.call(pair.primary, 'GET', '/cluster')).body['TYPE'], 'NodesAppointed');
+});
+
+test('a backup with a foreign journal refuses to couple and keeps its journal', async (t) => {
+  // Make a foreign journal: a pair whose backup once replicated another primary.
+  const other = await coupledPair(t);
+  await other.kill(other.primary, 'SIGTERM');
+  await other.kill(other.backup, 'SIGTERM');
+  const pair = await createPair();
+  t.after(() => pair.cleanup());
+  await pair.start(pair.primary);
+  const foreign = await startTandem(['--config-dir', pair.backup.configDir, '--data-dir', other.backup.dataDir, '--https-port', '0']);
+  pair.backup.process = foreign;
+  pair.backup.uri = new URL(foreign.api).origin;
+  const before = await journalFiles(other.backup);
+  await pair.appoint();
+  await waitFor('the primary to report JournalIdMismatch', async () => {
+    const r = await pair.call(pair.primary, 'GET', '/cluster?return=ClusterNodeState');
+    return (r.body['problem'] as { code?: string } | undefined)?.code === 'JournalIdMismatch' ? true : undefined;
+  });
+  assert.deepEqual([...(await journalFiles(other.backup)).keys()], [...before.keys()]);
+});
