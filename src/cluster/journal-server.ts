@@ -1,4 +1,4 @@
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TandemError, type Clock, type Epoch, type EventId } from '../common/index.js';
 import { FRAME_HEADER_BYTES, journalFileName, listJournal, type Journal } from '../journal/index.js';
@@ -45,30 +45,40 @@ export async function* serveJournal(o: JournalServerOptions, request: JournalStr
     });
   }
   let current: EventId = file;
-  while (!signal.aborted) {
-    const at = journal.position();
-    const end = current === at.fileEventId ? at.synced : (await stat(join(o.dir, journalFileName(current)))).size;
-    if (position > end) {
-      throw new TandemError('JournalPositionInvalid', `Position ${position} is beyond the end of journal file ${current}.`, { fileEventId: current, position });
-    }
-    if (position < end) {
-      const bytes = await readWholeRecords(join(o.dir, journalFileName(current)), position, end);
-      yield { TYPE: 'Records', fileEventId: current, position, bytes };
-      position += bytes.length;
-      continue;
-    }
-    if (current < at.fileEventId) {
-      // This file is complete; go on with the next one that exists (a rotation may still be renaming it).
-      const next = (await listJournal(o.dir)).files.find((f) => f.fileEventId > current);
-      if (next !== undefined) {
-        current = next.fileEventId;
-        position = 0;
+  // One handle per file for the whole stream: an open and close per frame cost more than the read itself on the commit path.
+  let handle: FileHandle | undefined;
+  try {
+    while (!signal.aborted) {
+      const at = journal.position();
+      const end = current === at.fileEventId ? at.synced : (await stat(join(o.dir, journalFileName(current)))).size;
+      if (position > end) {
+        throw new TandemError('JournalPositionInvalid', `Position ${position} is beyond the end of journal file ${current}.`, { fileEventId: current, position });
+      }
+      if (position < end) {
+        handle ??= await open(join(o.dir, journalFileName(current)), 'r');
+        const bytes = await readWholeRecords(handle, position, end);
+        yield { TYPE: 'Records', fileEventId: current, position, bytes };
+        position += bytes.length;
         continue;
       }
+      if (current < at.fileEventId) {
+        // This file is complete; go on with the next one that exists (a rotation may still be renaming it).
+        const next = (await listJournal(o.dir)).files.find((f) => f.fileEventId > current);
+        if (next !== undefined) {
+          current = next.fileEventId;
+          position = 0;
+          const done = handle;
+          handle = undefined;
+          await done?.close();
+          continue;
+        }
+      }
+      if (!(await changeOrTimeout(journal, { fileEventId: current, position }, o, signal))) {
+        yield { TYPE: 'Heartbeat', fileEventId: current, position, lastEventId: journal.committedEventId, epoch: o.epoch() };
+      }
     }
-    if (!(await changeOrTimeout(journal, { fileEventId: current, position }, o, signal))) {
-      yield { TYPE: 'Heartbeat', fileEventId: current, position, lastEventId: journal.committedEventId, epoch: o.epoch() };
-    }
+  } finally {
+    await handle?.close();
   }
 }
 
@@ -90,28 +100,23 @@ async function changeOrTimeout(journal: Journal, since: { fileEventId: EventId; 
 }
 
 /** Reads [from, end) but stops at the last record boundary within maxFrameBytes, so a frame holds whole records only. */
-async function readWholeRecords(path: string, from: number, end: number): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    const length = Math.min(end - from, maxFrameBytes);
-    const buffer = Buffer.allocUnsafe(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, from);
-    if (from + bytesRead === end) return buffer.subarray(0, bytesRead);
-    let boundary = 0;
-    while (boundary + FRAME_HEADER_BYTES <= bytesRead) {
-      const next = boundary + FRAME_HEADER_BYTES + buffer.readUInt32BE(boundary);
-      if (next > bytesRead) break;
-      boundary = next;
-    }
-    if (boundary === 0) {
-      // One record larger than a frame: send it whole.
-      const size = FRAME_HEADER_BYTES + buffer.readUInt32BE(0);
-      const big = Buffer.allocUnsafe(size);
-      await handle.read(big, 0, size, from);
-      return big;
-    }
-    return buffer.subarray(0, boundary);
-  } finally {
-    await handle.close();
+async function readWholeRecords(handle: FileHandle, from: number, end: number): Promise<Buffer> {
+  const length = Math.min(end - from, maxFrameBytes);
+  const buffer = Buffer.allocUnsafe(length);
+  const { bytesRead } = await handle.read(buffer, 0, length, from);
+  if (from + bytesRead === end) return buffer.subarray(0, bytesRead);
+  let boundary = 0;
+  while (boundary + FRAME_HEADER_BYTES <= bytesRead) {
+    const next = boundary + FRAME_HEADER_BYTES + buffer.readUInt32BE(boundary);
+    if (next > bytesRead) break;
+    boundary = next;
   }
+  if (boundary === 0) {
+    // One record larger than a frame: send it whole.
+    const size = FRAME_HEADER_BYTES + buffer.readUInt32BE(0);
+    const big = Buffer.allocUnsafe(size);
+    await handle.read(big, 0, size, from);
+    return big;
+  }
+  return buffer.subarray(0, boundary);
 }

@@ -57,6 +57,9 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
   #state: ControllerState | undefined;
   #snapshot: { expected: number; records: unknown[] } | undefined;
   #events: EventBuffer;
+  /** Applied events the read model has yet to store, oldest first. */
+  #readModelQueue: Stamped[] = [];
+  #readModelFlushing = false;
   #acked: EventId = asEventId(0);
   #setting: ClusterSetting | undefined;
   #replicating = false;
@@ -183,15 +186,35 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
       // A newer file with a full snapshot is here: older files are not needed (the active deletes its own once we have acknowledged).
       await this.#replica!.release(asEventId(frame.fileEventId));
     }
-    if (applied.length > 0) {
-      this.#events.push(applied.map(toView));
-      await this.#readModel!.apply(applied);
-    }
     const synced = this.#replica!.syncedEventId;
     if (synced > this.#acked) {
       this.#acked = synced;
       this.#ackWakeup.poke();
     }
+    if (applied.length > 0) {
+      this.#events.push(applied.map(toView));
+      // The read model is derived data (the replica rebuilds nothing from it), so its write
+      // stays off the acknowledgement path, which every coupled commit on the active waits for.
+      for (const s of applied) this.#readModelQueue.push(s);
+      this.#flushReadModel();
+    }
+  }
+
+  /** Stores queued events in the read model in the background, in journal order, one batch at a time. */
+  #flushReadModel(): void {
+    if (this.#readModelFlushing || this.#readModelQueue.length === 0) return;
+    this.#readModelFlushing = true;
+    this.#supervisor.spawn('read model', async () => {
+      try {
+        while (this.#readModelQueue.length > 0) {
+          const batch = this.#readModelQueue;
+          this.#readModelQueue = [];
+          await this.#readModel!.apply(batch);
+        }
+      } finally {
+        this.#readModelFlushing = false;
+      }
+    });
   }
 
   #apply(records: readonly JournalRecord[]): Stamped[] {
@@ -459,6 +482,11 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
     this.#ackWakeup.poke();
     await this.#supervisor.close();
     await this.#replica?.close();
+    if (this.#readModelQueue.length > 0 && this.#readModel !== undefined) {
+      // The supervisor's flush was cut short: store the rest, so a restart finds the job logs it acknowledged.
+      await this.#readModel.apply(this.#readModelQueue).catch((err: unknown) => this.#logger.warn({ err }, 'read model flush failed'));
+      this.#readModelQueue = [];
+    }
     await this.#readModel?.close();
   }
 }
