@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { TandemError, Wakeup, asEventId, hasCode, toProblem, type Clock, type EventId, type Logger, type NodeId, type Problem } from '../common/index.js';
+import { TandemError, Wakeup, asEventId, type Clock, type EventId, type Logger, type NodeId, type Problem } from '../common/index.js';
 import type { Journal, StampedEvent } from '../journal/index.js';
 import { activeIdOf, passiveIdOf, type ControllerState, type Event } from '../state/index.js';
 import { parseClusterNodeCommand } from '../workflow/index.js';
 import { serveJournal } from './journal-server.js';
+import { PeerProblem } from './peer-problem.js';
 import type { AckFrame, ClusterCommandAnswer, JournalFrame, JournalStreamRequest, Transport } from './transport/index.js';
 
 /** What the active's cluster duties need from the controller that owns the journal. */
@@ -44,17 +45,18 @@ export class ActiveCluster {
   readonly #wakeup: Wakeup;
   #acked: EventId = asEventId(0);
   #lastAckFrameAt: number | undefined;
-  #problem: Problem | undefined;
+  readonly #problem: PeerProblem;
   #preparedEventId: EventId | undefined;
 
   constructor(options: ActiveClusterOptions) {
     this.#o = options;
     this.#logger = options.logger.child({ component: 'active-cluster' });
+    this.#problem = new PeerProblem(this.#logger, 'the passive answers again');
     this.#wakeup = new Wakeup(options.clock);
   }
 
   status(): ActiveClusterStatus {
-    return { ackedEventId: this.#acked, lastAckFrameAt: this.#lastAckFrameAt, problem: this.#problem };
+    return { ackedEventId: this.#acked, lastAckFrameAt: this.#lastAckFrameAt, problem: this.#problem.current };
   }
 
   /** Events were appended: a change of cluster state wakes the loop. */
@@ -111,9 +113,9 @@ export class ActiveCluster {
       await this.#o.transport
         .peer(uri)
         .command({ TYPE: 'ClusterStartBackupNode', setting, journalId: this.#o.host.journal().journalId, epoch: state.epoch }, signal);
-      this.#setProblem(undefined);
+      this.#problem.clear();
     } catch (err) {
-      if (!signal.aborted) this.#setProblem(err, `the backup at ${uri} does not start replicating`);
+      if (!signal.aborted) this.#problem.set(err, `the backup at ${uri} does not start replicating`);
     }
   }
 
@@ -132,7 +134,7 @@ export class ActiveCluster {
         if (now !== 'PreparedToBeCoupled' && now !== 'Coupled') break;
       }
     } catch (err) {
-      if (!signal.aborted) this.#setProblem(err, `no acknowledgements from the passive at ${uri}`);
+      if (!signal.aborted) this.#problem.set(err, `no acknowledgements from the passive at ${uri}`);
     } finally {
       stop.abort();
     }
@@ -140,7 +142,7 @@ export class ActiveCluster {
 
   #onAckFrame(frame: AckFrame): void {
     this.#lastAckFrameAt = this.#o.clock.monotonic();
-    if (this.#problem !== undefined) this.#setProblem(undefined);
+    this.#problem.clear();
     const eventId = frame.eventId;
     if (eventId > this.#acked) {
       this.#acked = eventId;
@@ -214,18 +216,6 @@ export class ActiveCluster {
       default:
         return assertNever(command);
     }
-  }
-
-  #setProblem(err: unknown, what?: string): void {
-    if (err === undefined) {
-      if (this.#problem !== undefined) this.#logger.info('the passive answers again');
-      this.#problem = undefined;
-      return;
-    }
-    const problem = toProblem(err);
-    const first = this.#problem?.code !== problem.code;
-    this.#problem = hasCode(err, problem.code) ? problem : { ...problem, message: err instanceof Error ? err.message : String(err) };
-    if (first) this.#logger.warn({ problem: this.#problem }, what ?? 'cluster problem');
   }
 
   /** A token for a coupling request (exported for the passive). */

@@ -6,6 +6,8 @@ export interface ControllerFigures {
   readonly journal: Journal | undefined;
   readonly runningJobs: number;
   readonly pendingCommits: number;
+  /** Present when the node is the active one of a pair. */
+  readonly cluster?: { readonly ackedEventId: number; readonly waitingForAck: number; readonly heartbeatAgeSeconds: number };
 }
 
 /** The controller's own figures in Prometheus text format. */
@@ -38,6 +40,19 @@ export function renderControllerMetrics(f: ControllerFigures): string {
       '# HELP tandem_journal_position_bytes Bytes written to the current journal file.',
       '# TYPE tandem_journal_position_bytes gauge',
       `tandem_journal_position_bytes ${pos.written}`,
+    );
+  }
+  if (f.cluster !== undefined) {
+    lines.push(
+      '# HELP tandem_cluster_acked_event_id The last EventId the passive has acknowledged (durable there).',
+      '# TYPE tandem_cluster_acked_event_id gauge',
+      `tandem_cluster_acked_event_id ${f.cluster.ackedEventId}`,
+      '# HELP tandem_cluster_batches_waiting_for_ack Committed-here batches the passive has not acknowledged yet (the replication lag).',
+      '# TYPE tandem_cluster_batches_waiting_for_ack gauge',
+      `tandem_cluster_batches_waiting_for_ack ${f.cluster.waitingForAck}`,
+      '# HELP tandem_cluster_heartbeat_age_seconds Seconds since the last frame from the passive (-1: none yet).',
+      '# TYPE tandem_cluster_heartbeat_age_seconds gauge',
+      `tandem_cluster_heartbeat_age_seconds ${f.cluster.heartbeatAgeSeconds}`,
     );
   }
   return lines.join('\n') + '\n';

@@ -535,11 +535,21 @@ export class Controller implements ControllerPort, ClusterEndpoint {
   }
 
   metricsText(): string {
+    const status = this.#cluster?.status();
     return renderControllerMetrics({
       state: this.#state,
       journal: this.#journal,
       runningJobs: this.#executor?.running() ?? 0,
       pendingCommits: this.#pending.size,
+      ...(status === undefined || this.#state.cluster.TYPE === 'Empty'
+        ? {}
+        : {
+            cluster: {
+              ackedEventId: status.ackedEventId,
+              waitingForAck: this.#pending.size,
+              heartbeatAgeSeconds: status.lastAckFrameAt === undefined ? -1 : (this.#clock.monotonic() - status.lastAckFrameAt) / 1000,
+            },
+          }),
     });
   }
 

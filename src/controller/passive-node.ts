@@ -5,13 +5,10 @@ import {
   TandemError,
   Wakeup,
   asEventId,
-  hasCode,
-  toProblem,
   type Clock,
   type EventId,
   type Logger,
   type NodeId,
-  type Problem,
 } from '../common/index.js';
 import type { ControllerConfig } from '../config/index.js';
 import { JournalReplica, type JournalRecord } from '../journal/index.js';
@@ -19,7 +16,7 @@ import { ReadModel } from '../readmodel/index.js';
 import { applyEvent, emptyState, fromSnapshot, latestWorkflow, parseEvent, type ClusterSetting, type ControllerState } from '../state/index.js';
 import { parseClusterNodeCommand, parseControllerCommand } from '../workflow/index.js';
 import type { AckFrame, ClusterCommandAnswer, ClusterEndpoint, JournalFrame, Transport } from '../cluster/index.js';
-import { ActiveCluster } from '../cluster/index.js';
+import { ActiveCluster, PeerProblem } from '../cluster/index.js';
 import type { ControllerPort, EventRead, HealthReport, Overview, UserContext } from '../api/controller-port.js';
 import { EventBuffer } from './event-buffer.js';
 import type { StopReason } from './controller.js';
@@ -67,12 +64,13 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
   #couplingToken: string | undefined;
   #couplingAskedAt = -Infinity;
   #lastFrameAt: number | undefined;
-  #problem: Problem | undefined;
+  readonly #problem: PeerProblem;
   #closing: Promise<void> | undefined;
 
   private constructor(options: PassiveNodeOptions) {
     this.#o = options;
     this.#logger = options.logger.child({ component: 'passive' });
+    this.#problem = new PeerProblem(this.#logger, 'the active node answers again');
     this.#supervisor = new Supervisor(this.#logger, (name, err) => {
       this.#logger.fatal({ err, task: name }, 'passive node cannot go on; stopping');
       options.onStop({ kind: 'fatal', error: err });
@@ -161,12 +159,12 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
         };
         for await (const frame of this.#o.transport.peer(uri).journal(request as Parameters<ClusterEndpoint['journalFrames']>[0], signal)) {
           this.#lastFrameAt = clock.monotonic();
-          if (this.#problem !== undefined) this.#setProblem(undefined);
+          this.#problem.clear();
           await this.#onFrame(frame, signal);
         }
       } catch (err) {
         if (signal.aborted) return;
-        this.#setProblem(err, `cannot stream the journal from the active node at ${uri}`);
+        this.#problem.set(err, `cannot stream the journal from the active node at ${uri}`);
       }
       await clock.sleep(Math.min(500, this.#o.config.cluster.heartbeatMs), signal).catch(() => undefined);
     }
@@ -269,7 +267,7 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
           .command({ TYPE: 'ClusterPrepareCoupling', activeId: cluster.setting.activeId, passiveId: this.#o.nodeId, token }, signal);
         this.#logger.info('coupling requested and confirmed by the active node');
       } catch (err) {
-        if (!signal.aborted) this.#setProblem(err, 'the active node did not couple');
+        if (!signal.aborted) this.#problem.set(err, 'the active node did not couple');
       }
     });
   }
@@ -381,7 +379,7 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
       ackedEventId: this.#acked,
       caughtUp: this.#caughtUp,
       lastHeartbeatAgeMs: this.#lastFrameAt === undefined ? null : Math.round(this.#o.clock.monotonic() - this.#lastFrameAt),
-      ...(this.#problem === undefined ? {} : { problem: this.#problem }),
+      ...(this.#problem.current === undefined ? {} : { problem: this.#problem.current }),
     };
   }
 
@@ -423,7 +421,8 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
     if (this.#setting === undefined) return { ok: false, reasons: ['backup not appointed yet'] };
     const age = this.#lastFrameAt === undefined ? Infinity : this.#o.clock.monotonic() - this.#lastFrameAt;
     if (age > this.#o.config.cluster.heartbeatTimeoutMs) {
-      const why = this.#problem === undefined ? '' : ` (${this.#problem.code}: ${this.#problem.message})`;
+      const problem = this.#problem.current;
+      const why = problem === undefined ? '' : ` (${problem.code}: ${problem.message})`;
       return { ok: false, reasons: [`no journal stream from the active node${why}`] };
     }
     return { ok: true, reasons: [] };
@@ -440,17 +439,6 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
       `tandem_cluster_heartbeat_age_seconds ${age}`,
       '',
     ].join('\n');
-  }
-
-  #setProblem(err: unknown, what?: string): void {
-    if (err === undefined) {
-      this.#problem = undefined;
-      return;
-    }
-    const problem = toProblem(err);
-    const first = this.#problem?.code !== problem.code;
-    this.#problem = hasCode(err, problem.code) ? problem : { ...problem, message: err instanceof Error ? err.message : String(err) };
-    if (first) this.#logger.warn({ problem: this.#problem }, what ?? 'cluster problem');
   }
 
   /** A planned stop: tells the active first, so it goes on alone instead of waiting for acknowledgements. */

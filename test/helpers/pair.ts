@@ -22,6 +22,8 @@ export interface Pair {
   start(node: PairNode): Promise<void>;
   kill(node: PairNode, signal?: NodeJS.Signals): Promise<number | string>;
   call(node: PairNode, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** A GET whose answer is text (metrics). */
+  text(node: PairNode, path: string): Promise<string>;
   appoint(): Promise<void>;
   waitForClusterState(node: PairNode, type: string, timeoutMs?: number): Promise<void>;
   cleanup(): Promise<void>;
@@ -89,6 +91,10 @@ export async function createPair(options: { primaryConf?: string; backupConf?: s
       });
       const text = await res.body.text();
       return { status: res.statusCode, body: JSON.parse(text) as Record<string, unknown> };
+    },
+    async text(node, path) {
+      const res = await request(`${node.uri}/controller/api${path}`, { dispatcher: client, headers: { authorization: auth } });
+      return res.body.text();
     },
     async appoint() {
       const r = await pair.call(primary, 'POST', '/command', {

@@ -71,6 +71,8 @@ test('appointed pair couples over mutual TLS, runs orders on the primary, and th
   assert.equal(passive.status, 503);
   assert.equal(passive.body['code'], 'ClusterNodeIsNotActive');
   assert.equal((passive.body['arguments'] as Record<string, unknown>)['activeUri'], pair.primary.uri, 'the refusal names the active node');
+  assert.match(await pair.text(pair.primary, '/metrics'), /^tandem_cluster_acked_event_id [1-9]\d*$/m, 'the active reports the acknowledged position');
+  assert.match(await pair.text(pair.backup, '/metrics'), /^tandem_cluster_heartbeat_age_seconds \d/m, 'the passive reports the age of the last frame');
   assert.equal((await pair.call(pair.backup, 'GET', '/health/active')).status, 503);
   assert.equal((await pair.call(pair.primary, 'GET', '/health/active')).status, 200);
 });
