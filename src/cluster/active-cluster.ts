@@ -67,9 +67,6 @@ export class ActiveCluster {
     }
   }
 
-  /** Events were committed. */
-  committed(_batch: readonly StampedEvent<Event>[]): void {}
-
   /** The supervised loop: drives the pair towards Coupled and keeps acknowledgements flowing. */
   async run(signal: AbortSignal): Promise<void> {
     const host = this.#o.host;

@@ -41,6 +41,7 @@ import { ActiveCluster, type AckFrame, type ClusterCommandAnswer, type ClusterEn
 import { CommitQueue, type PendingBatch } from './commit-queue.js';
 import { CommitWaiters } from './commit-waiters.js';
 import { toView, type Stamped } from './stamped-view.js';
+import { ReadModelFeeder } from './read-model-feeder.js';
 import { EventBuffer } from './event-buffer.js';
 import { OrderDriver } from './order-driver.js';
 import { renderControllerMetrics } from './controller-metrics.js';
@@ -95,8 +96,7 @@ export class Controller implements ControllerPort, ClusterEndpoint {
   #executor: JobExecutor | undefined;
   #driver: OrderDriver | undefined;
   #events: EventBuffer;
-  #readModelQueue: Stamped[] = [];
-  #readModelFlushing = false;
+  #feeder: ReadModelFeeder | undefined;
   #closing: Promise<void> | undefined;
   #stopSignalled = false;
 
@@ -129,6 +129,7 @@ export class Controller implements ControllerPort, ClusterEndpoint {
 
     // The read model opens first so replay can hand it just the events it lacks.
     this.#readModel = await ReadModel.open({ dir: join(dataDir, 'readmodel'), logger: this.#options.logger });
+    this.#feeder = new ReadModelFeeder(this.#readModel, this.#supervisor, this.#logger);
     const readModelFrom = this.#readModel.lastEventId;
     const bufferSize = this.#options.eventBufferSize ?? 10_000;
     const recent: Stamped[] = [];
@@ -295,17 +296,13 @@ export class Controller implements ControllerPort, ClusterEndpoint {
     if (batches.length === 0) return;
     for (const { value: batch } of batches) {
       this.#events.push(batch.map(toView));
-      for (const s of batch) this.#readModelQueue.push(s);
-      if (this.#phase.kind === 'running') {
-        this.#driver!.committed(batch);
-        this.#cluster?.committed(batch);
-      }
+      this.#feeder!.push(batch);
+      if (this.#phase.kind === 'running') this.#driver!.committed(batch);
     }
     const published = batches[batches.length - 1]!.lastEventId;
     this.#publishedEventId = published;
     this.#waiters.published(published);
     this.#releaseJournalFiles();
-    this.#flushReadModel();
   }
 
   /** Old journal files may go once everything in them is committed — while appointed, once the passive has them too. */
@@ -322,22 +319,6 @@ export class Controller implements ControllerPort, ClusterEndpoint {
   /** Resolves once every event up to `eventId` is committed by the full commit rule. */
   whenPublished(eventId: EventId): Promise<void> {
     return this.#waiters.wait(eventId, this.#publishedEventId);
-  }
-
-  #flushReadModel(): void {
-    if (this.#readModelFlushing || this.#readModelQueue.length === 0) return;
-    this.#readModelFlushing = true;
-    this.#supervisor.spawn('read model', async () => {
-      try {
-        while (this.#readModelQueue.length > 0) {
-          const batch = this.#readModelQueue;
-          this.#readModelQueue = [];
-          await this.#readModel!.apply(batch);
-        }
-      } finally {
-        this.#readModelFlushing = false;
-      }
-    });
   }
 
   #fatal(error: unknown, where: string): void {
@@ -566,10 +547,7 @@ export class Controller implements ControllerPort, ClusterEndpoint {
     await this.#journal?.close().catch((err: unknown) => this.#logger.error({ err }, 'journal close failed'));
     this.#publishCommitted();
     await this.#supervisor.close();
-    if (this.#readModelQueue.length > 0 && this.#readModel !== undefined) {
-      await this.#readModel.apply(this.#readModelQueue).catch((err: unknown) => this.#logger.warn({ err }, 'read model flush failed'));
-      this.#readModelQueue = [];
-    }
+    await this.#feeder?.drain();
     await this.#readModel?.close();
     if (this.#phase.kind !== 'failed') this.#phase = { kind: 'closed' };
   }

@@ -21,6 +21,7 @@ import type { ControllerPort, EventRead, HealthReport, Overview, UserContext } f
 import { EventBuffer } from './event-buffer.js';
 import type { StopReason } from './controller.js';
 import { toView, type Stamped } from './stamped-view.js';
+import { ReadModelFeeder } from './read-model-feeder.js';
 
 export interface PassiveNodeOptions {
   readonly config: ControllerConfig;
@@ -55,8 +56,7 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
   #snapshot: { expected: number; records: unknown[] } | undefined;
   #events: EventBuffer;
   /** Applied events the read model has yet to store, oldest first. */
-  #readModelQueue: Stamped[] = [];
-  #readModelFlushing = false;
+  #feeder: ReadModelFeeder | undefined;
   #acked: EventId = asEventId(0);
   #setting: ClusterSetting | undefined;
   #replicating = false;
@@ -96,6 +96,7 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
     const stateDir = join(this.#o.dataDir, 'state');
     await mkdir(stateDir, { recursive: true });
     this.#readModel = await ReadModel.open({ dir: join(this.#o.dataDir, 'readmodel'), logger: this.#o.logger });
+    this.#feeder = new ReadModelFeeder(this.#readModel, this.#supervisor, this.#logger);
     let state: ControllerState | undefined;
     const { replica, recovered } = await JournalReplica.open({
       dir: stateDir,
@@ -193,26 +194,8 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
       this.#events.push(applied.map(toView));
       // The read model is derived data (the replica rebuilds nothing from it), so its write
       // stays off the acknowledgement path, which every coupled commit on the active waits for.
-      for (const s of applied) this.#readModelQueue.push(s);
-      this.#flushReadModel();
+      this.#feeder!.push(applied);
     }
-  }
-
-  /** Stores queued events in the read model in the background, in journal order, one batch at a time. */
-  #flushReadModel(): void {
-    if (this.#readModelFlushing || this.#readModelQueue.length === 0) return;
-    this.#readModelFlushing = true;
-    this.#supervisor.spawn('read model', async () => {
-      try {
-        while (this.#readModelQueue.length > 0) {
-          const batch = this.#readModelQueue;
-          this.#readModelQueue = [];
-          await this.#readModel!.apply(batch);
-        }
-      } finally {
-        this.#readModelFlushing = false;
-      }
-    });
   }
 
   #apply(records: readonly JournalRecord[]): Stamped[] {
@@ -470,11 +453,7 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
     this.#ackWakeup.poke();
     await this.#supervisor.close();
     await this.#replica?.close();
-    if (this.#readModelQueue.length > 0 && this.#readModel !== undefined) {
-      // The supervisor's flush was cut short: store the rest, so a restart finds the job logs it acknowledged.
-      await this.#readModel.apply(this.#readModelQueue).catch((err: unknown) => this.#logger.warn({ err }, 'read model flush failed'));
-      this.#readModelQueue = [];
-    }
+    await this.#feeder?.drain();
     await this.#readModel?.close();
   }
 }
