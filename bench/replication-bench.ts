@@ -104,8 +104,8 @@ async function measure(node: RunningNode, setup: Row['setup'], writers: number):
 /** How many events one AddOrder of the bench workflow journals (added, started, finished…). */
 async function countEventsPerOrder(node: RunningNode): Promise<number> {
   const before = node.controller.overview().lastEventId;
+  // The answer comes once the order's follow-up events (appended with it) are committed too.
   await node.controller.executeCommand({ TYPE: 'AddOrder', order: { id: `b-${orderSeq++}`, workflowPath: 'bench/finish' } }, user);
-  await delay(50);
   const read = node.controller.readEvents(before, 1000);
   return read.TYPE === 'NonEmpty' ? read.stamped.length : 1;
 }

@@ -443,14 +443,10 @@ export class Controller implements ControllerPort, ClusterEndpoint {
       clusterState: cluster,
       journal: { fileEventId: pos.fileEventId, position: pos.synced, lastEventId: journal.committedEventId },
       ackedEventId: acked,
-      lagEvents: cluster.TYPE === 'Empty' ? 0 : this.#pendingAckCount(),
+      batchesWaitingForAck: cluster.TYPE === 'Empty' ? 0 : this.#pending.size,
       lastHeartbeatAgeMs: status?.lastAckFrameAt === undefined ? null : Math.round(this.#clock.monotonic() - status.lastAckFrameAt),
       ...(status?.problem === undefined ? {} : { problem: status.problem }),
     };
-  }
-
-  #pendingAckCount(): number {
-    return this.#pending.size;
   }
 
   overview(): Overview {

@@ -4,6 +4,7 @@ import {
   Supervisor,
   TandemError,
   Wakeup,
+  asEpoch,
   asEventId,
   type Clock,
   type EventId,
@@ -15,7 +16,7 @@ import { JournalReplica, type JournalRecord } from '../journal/index.js';
 import { ReadModel } from '../readmodel/index.js';
 import { applyEvent, emptyState, fromSnapshot, latestWorkflow, parseEvent, type ClusterSetting, type ControllerState } from '../state/index.js';
 import { parseClusterNodeCommand, parseControllerCommand } from '../workflow/index.js';
-import type { AckFrame, ClusterCommandAnswer, ClusterEndpoint, JournalFrame, Transport } from '../cluster/index.js';
+import type { AckFrame, ClusterCommandAnswer, ClusterEndpoint, JournalFrame, JournalStreamRequest, Transport } from '../cluster/index.js';
 import { ActiveCluster, PeerProblem } from '../cluster/index.js';
 import type { ControllerPort, EventRead, HealthReport, Overview, UserContext } from '../api/controller-port.js';
 import { EventBuffer } from './event-buffer.js';
@@ -153,12 +154,12 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
       try {
         const end = this.#replica!.end();
         const journalId = this.#replica!.journalId;
-        const request = {
-          epoch: this.#state?.epoch ?? 0,
+        const request: JournalStreamRequest = {
+          epoch: this.#state?.epoch ?? asEpoch(0),
           ...(end === undefined ? {} : { fileEventId: end.fileEventId, position: end.position }),
           ...(journalId === undefined ? {} : { journalId }),
         };
-        for await (const frame of this.#o.transport.peer(uri).journal(request as Parameters<ClusterEndpoint['journalFrames']>[0], signal)) {
+        for await (const frame of this.#o.transport.peer(uri).journal(request, signal)) {
           this.#lastFrameAt = clock.monotonic();
           this.#problem.clear();
           await this.#onFrame(frame, signal);
