@@ -1,15 +1,7 @@
 import { z } from 'zod';
-import { asEventId, TandemError, type EventId } from '../common/index.js';
+import { asEventId, type EventId } from '../common/index.js';
 
-/** Narrows `value` with `schema`, or throws `InvalidRequest` naming the first bad path (`$.a.b`). */
-export function parseInput<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = ['$', ...(issue?.path ?? []).map(String)].join('.');
-  const problem = issue?.message ?? 'invalid';
-  throw new TandemError('InvalidRequest', `Invalid ${where} at ${path}: ${problem}`, { path, problem });
-}
+export { parseInput } from '../common/index.js';
 
 const eventIdText = z
   .string()

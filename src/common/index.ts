@@ -5,3 +5,4 @@ export * from './logger.js';
 export * from './supervisor.js';
 export * from './metrics.js';
 export * from './wakeup.js';
+export * from './parse-input.js';

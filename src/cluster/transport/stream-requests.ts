@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { asEpoch, asEventId, TandemError, type Epoch, type EventId } from '../../common/index.js';
+import { asEpoch, asEventId, parseInput, type Epoch, type EventId } from '../../common/index.js';
 import type { AckStreamRequest, JournalStreamRequest } from './transport.js';
 
 /** Query parameters as they travel in a URL. */
@@ -28,16 +28,6 @@ const ackQuerySchema = z.object({
   epoch: epochText,
 });
 
-/** Narrows `value` with `schema`, or throws InvalidRequest naming the first bad path (as the API does for every input). */
-function narrow<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = ['$', ...(issue?.path ?? []).map(String)].join('.');
-  const problem = issue?.message ?? 'invalid';
-  throw new TandemError('InvalidRequest', `Invalid ${where} at ${path}: ${problem}`, { path, problem });
-}
-
 /** The query a journal request travels as. */
 export function journalQuery(request: JournalStreamRequest): QueryText {
   return {
@@ -50,7 +40,7 @@ export function journalQuery(request: JournalStreamRequest): QueryText {
 
 /** The journal request a query stands for; throws InvalidRequest. */
 export function parseJournalQuery(query: unknown): JournalStreamRequest {
-  const q = narrow(journalQuerySchema, query, 'journal query');
+  const q = parseInput(journalQuerySchema, query, 'journal query');
   return {
     ...(q.file === undefined ? {} : { fileEventId: q.file }),
     ...(q.position === undefined ? {} : { position: q.position }),
@@ -66,7 +56,7 @@ export function ackQuery(request: AckStreamRequest): QueryText {
 
 /** The acknowledgement request a query stands for; throws InvalidRequest. */
 export function parseAckQuery(query: unknown): AckStreamRequest {
-  return { epoch: narrow(ackQuerySchema, query, 'acknowledgement query').epoch };
+  return { epoch: parseInput(ackQuerySchema, query, 'acknowledgement query').epoch };
 }
 
 /** True when a `GET /event` query asks for acknowledgements (the node-to-node branch), whatever the value. */
