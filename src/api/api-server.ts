@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { TandemError } from '../common/index.js';
@@ -23,6 +24,28 @@ const defaultSessionIdleMs = 60 * 60 * 1000;
 const defaultSseKeepAliveMs = 15_000;
 // After this, close() cuts connections whose responses have not finished.
 const closeGraceMs = 10_000;
+// How long a too-large body is read and thrown away so that its sender gets the 413.
+const drainTimeoutMs = 5_000;
+
+/** Reads and discards the rest of a request body, up to `maxBytes` or `timeoutMs`, whichever comes first. */
+async function discardBody(raw: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    let read = 0;
+    const done = (): void => {
+      clearTimeout(timer);
+      raw.off('data', onData).off('end', done).off('error', done).off('close', done);
+      raw.pause();
+      resolve();
+    };
+    const onData = (chunk: Buffer): void => {
+      read += chunk.length;
+      if (read > maxBytes) done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    raw.on('data', onData).on('end', done).on('error', done).on('close', done);
+    raw.resume();
+  });
+}
 
 function buildFastify(options: ApiServerOptions): App {
   const common = {
@@ -105,6 +128,11 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     if (level === 'error') logger.error({ ...detail, err }, 'request failed');
     else logger[level](detail, problem.message);
     const withLimit = problem.code === 'PayloadTooLarge' ? { ...problem, arguments: { maxBodyBytes: options.maxBodyBytes } } : problem;
+    if (problem.code === 'PayloadTooLarge' && !request.raw.complete) {
+      // A client still writing would see EPIPE instead of the 413 if the socket closed under it.
+      await discardBody(request.raw, 4 * options.maxBodyBytes, drainTimeoutMs);
+      reply.header('connection', 'close');
+    }
     return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(withLimit);
   });
 
