@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { asNodeId, createLogger, systemClock, TandemError, type Logger } from './common/index.js';
 import { loadControllerConfig, type ControllerConfig } from './config/index.js';
-import { Controller, PassiveNode, claimDataDirectory, type StopReason } from './controller/index.js';
+import { ClusterNode, claimDataDirectory, type StopReason } from './controller/index.js';
+import { LicenceGate } from './licence/index.js';
 import { createApiServer, type ControllerPort } from './api/index.js';
 import { HttpsTransport, type ClusterEndpoint } from './cluster/index.js';
 import { mkdir } from 'node:fs/promises';
@@ -72,10 +73,15 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   });
   await mkdir(options.dataDir, { recursive: true });
   await claimDataDirectory(options.dataDir, nodeId);
-  const common = { config, dataDir: options.dataDir, nodeId, version, clock, logger, onStop: options.onStop, transport };
+  const licence = await LicenceGate.load({
+    ...(config.license.file === undefined ? {} : { file: config.license.file }),
+    trustedPublicKeys: config.license.trustedPublicKeys,
+    clock,
+    logger,
+  });
   let controller: NodeRole;
   try {
-    controller = config.cluster.isBackup ? await PassiveNode.open(common) : await Controller.open(common);
+    controller = await ClusterNode.open({ config, dataDir: options.dataDir, nodeId, version, clock, logger, onStop: options.onStop, transport, licence });
   } catch (err) {
     await transport.close();
     throw err;

@@ -2,15 +2,22 @@
 import { runJournalCommand } from './journal-command.js';
 import { runStartCommand } from './start-command.js';
 import { runDevCommand } from './dev-command.js';
+import { runLicenseCommand } from './license-command.js';
+import { runWatchCommand } from './watch-command.js';
 import { reportError } from './report-error.js';
 import { productVersion } from '../app.js';
 
 const usage = `tandem — a workflow controller pair with a replicated journal
 
   tandem start --config-dir DIR --data-dir DIR [--https-port N | --http-port N] [--host ADDR] [--log-level L]
+  tandem watch --config-dir DIR --data-dir DIR [--node URL]... [--log-level L]   the cluster watch (needs two nodes)
   tandem journal inspect DATA_DIR      summary of the journal files
   tandem journal verify DATA_DIR       check every record; exit 1 when damaged
   tandem dev                           local node for trying Tandem (what npm start runs)
+  tandem license show FILE [--trusted-key PEMFILE]...    the licence's fields; exit 1 unless valid now
+  tandem license verify FILE [--trusted-key PEMFILE]...  "valid until …" or the problem; exit 0/1
+  tandem license issue --private-key PEMFILE --licensee NAME --valid-until DATE [--valid-from DATE] [--id ID] --out FILE
+  tandem license keygen --out-dir DIR  a throw-away licence issuer keypair (development, tests)
   tandem --version | --help`;
 
 /** The CLI: the only place that exits the process. */
@@ -23,6 +30,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return runJournalCommand(rest);
     case 'dev':
       return runDevCommand(rest);
+    case 'watch':
+      return runWatchCommand(rest);
+    case 'license':
+      return runLicenseCommand(rest);
     case '--version':
     case 'version':
       process.stdout.write(`${productVersion()}\n`);

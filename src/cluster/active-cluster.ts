@@ -1,8 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { TandemError, Wakeup, asEventId, type Clock, type EventId, type Logger, type NodeId, type Problem } from '../common/index.js';
+import { z } from 'zod';
+import { TandemError, Wakeup, asEpoch, asEventId, hasCode, type Clock, type Epoch, type EventId, type Logger, type NodeId, type Problem } from '../common/index.js';
 import type { Journal, StampedEvent } from '../journal/index.js';
-import { activeIdOf, passiveIdOf, type ControllerState, type Event } from '../state/index.js';
+import {
+  activeIdOf,
+  clusterSettingSchema,
+  failedAtSchema,
+  nodeIdSchema,
+  passiveIdOf,
+  type ClusterSetting,
+  type ControllerState,
+  type Event,
+  type LastFailover,
+} from '../state/index.js';
 import { parseClusterNodeCommand } from '../workflow/index.js';
+import type { ClusterTiming } from './cluster-timing.js';
+import type { ConsentRequest, WitnessVerdict } from './witness.js';
 import { serveJournal } from './journal-server.js';
 import { PeerProblem } from './peer-problem.js';
 import type { AckFrame, ClusterCommandAnswer, JournalFrame, JournalStreamRequest, Transport } from './transport/index.js';
@@ -16,7 +29,23 @@ export interface ActiveHost {
   whenPublished(eventId: EventId): Promise<void>;
   /** The passive has everything up to this EventId durable. */
   acknowledged(eventId: EventId): void;
+  /** Consent to leave Coupled without the passive (the watch, or an operator's confirmation). */
+  consent(request: ConsentRequest, signal: AbortSignal): Promise<WitnessVerdict>;
+  /** A cluster watch can answer now; no coupling without one (DESIGN §4). */
+  witnessRegistered(): boolean;
+  /** Another node is active in a higher epoch: stop acting at once and rejoin as passive. */
+  lost(epoch: Epoch, source: string, setting?: ClusterSetting, lastFailover?: LastFailover): void;
 }
+
+/** What a refusal from the other node may say about who is active now (Problem arguments, so narrowed leniently). */
+const lostArgumentsSchema = z.object({
+  epoch: z.number().int().min(0).transform(asEpoch),
+  setting: clusterSettingSchema.optional().catch(undefined),
+  lastFailover: z
+    .object({ epoch: z.number().int().min(0).transform(asEpoch), lostNodeId: nodeIdSchema, failedAt: failedAtSchema })
+    .optional()
+    .catch(undefined),
+});
 
 export interface ActiveClusterOptions {
   readonly host: ActiveHost;
@@ -24,7 +53,7 @@ export interface ActiveClusterOptions {
   readonly transport: Transport;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly heartbeatMs: number;
+  readonly timing: ClusterTiming;
 }
 
 export interface ActiveClusterStatus {
@@ -47,6 +76,7 @@ export class ActiveCluster {
   #lastAckFrameAt: number | undefined;
   readonly #problem: PeerProblem;
   #preparedEventId: EventId | undefined;
+  #lostReported = false;
 
   constructor(options: ActiveClusterOptions) {
     this.#o = options;
@@ -82,12 +112,12 @@ export class ActiveCluster {
         case 'SwitchedOver':
         case 'FailedOver':
           await this.#startBackup(signal);
-          await this.#wakeup.sleep(this.#o.heartbeatMs, signal);
+          await this.#wakeup.sleep(this.#o.timing.heartbeatMs, signal);
           break;
         case 'PreparedToBeCoupled':
         case 'Coupled':
           await this.#pullAcks(signal);
-          await this.#wakeup.sleep(Math.min(250, this.#o.heartbeatMs), signal);
+          await this.#wakeup.sleep(Math.min(250, this.#o.timing.heartbeatMs), signal);
           break;
         case 'Empty':
         case 'ActiveShutDown':
@@ -109,7 +139,16 @@ export class ActiveCluster {
     try {
       await this.#o.transport
         .peer(uri)
-        .command({ TYPE: 'ClusterStartBackupNode', setting, journalId: this.#o.host.journal().journalId, epoch: state.epoch }, signal);
+        .command(
+          {
+            TYPE: 'ClusterStartBackupNode',
+            setting,
+            journalId: this.#o.host.journal().journalId,
+            epoch: state.epoch,
+            ...(state.lastFailover === undefined ? {} : { lastFailover: state.lastFailover }),
+          },
+          signal,
+        );
       this.#problem.clear();
     } catch (err) {
       if (!signal.aborted) this.#problem.set(err, `the backup at ${uri} does not start replicating`);
@@ -131,9 +170,69 @@ export class ActiveCluster {
         if (now !== 'PreparedToBeCoupled' && now !== 'Coupled') break;
       }
     } catch (err) {
-      if (!signal.aborted) this.#problem.set(err, `no acknowledgements from the passive at ${uri}`);
+      if (signal.aborted) return;
+      // A node that refuses acknowledgements because it is active — in a higher epoch — has taken over: this node lost.
+      if ((hasCode(err, 'ClusterNodeIsActive') || hasCode(err, 'ClusterEpochStale')) && this.#higherEpoch(err.arguments, `the node at ${uri}`)) return;
+      this.#problem.set(err, `no acknowledgements from the passive at ${uri}`);
     } finally {
       stop.abort();
+    }
+  }
+
+  /** Reports a higher epoch named in a refusal; true when there was one. */
+  #higherEpoch(args: unknown, source: string): boolean {
+    const parsed = lostArgumentsSchema.safeParse(args);
+    if (!parsed.success || parsed.data.epoch <= this.#o.host.state().epoch) return false;
+    this.#reportLost(parsed.data.epoch, source, parsed.data.setting, parsed.data.lastFailover);
+    return true;
+  }
+
+  #reportLost(epoch: Epoch, source: string, setting?: ClusterSetting, lastFailover?: LastFailover): void {
+    if (this.#lostReported) return;
+    this.#lostReported = true;
+    this.#logger.warn({ epoch, ownEpoch: this.#o.host.state().epoch, source }, 'another node is active in a higher epoch; this node stops acting and rejoins as passive');
+    this.#o.host.lost(epoch, source, setting, lastFailover);
+  }
+
+  /**
+   * The passive-lost watchdog: while the pair is (being) coupled and the passive's
+   * acknowledgement stream has been silent for passive-lost, ask for consent to go on
+   * alone. Without it the active waits — committing nothing — which is what keeps a
+   * cut-off active from acting beside a backup that took over.
+   */
+  async watchPassive(signal: AbortSignal): Promise<void> {
+    const { clock, timing } = this.#o;
+    const startedAt = clock.monotonic();
+    while (!signal.aborted) {
+      await clock.sleep(timing.heartbeatMs / 2, signal).catch(() => undefined);
+      if (signal.aborted) return;
+      const state = this.#o.host.state();
+      const cluster = state.cluster;
+      if (cluster.TYPE !== 'Coupled' && cluster.TYPE !== 'PreparedToBeCoupled') continue;
+      const silentFor = clock.monotonic() - (this.#lastAckFrameAt ?? startedAt);
+      if (silentFor < timing.passiveLostMs) continue;
+      const passiveId = passiveIdOf(cluster)!;
+      const verdict = await this.#o.host.consent({ ask: 'PassiveLost', epoch: state.epoch, lostNodeId: passiveId }, signal);
+      if (signal.aborted) return;
+      const now = this.#o.host.state();
+      if (verdict.granted) {
+        if (now.epoch !== state.epoch || (now.cluster.TYPE !== 'Coupled' && now.cluster.TYPE !== 'PreparedToBeCoupled')) continue;
+        this.#logger.warn({ passiveId, silentMs: Math.round(silentFor), by: verdict.by }, 'the passive is lost; going on alone with consent');
+        this.#o.host.persist([{ TYPE: 'ClusterPassiveLost', id: passiveId }]);
+        continue;
+      }
+      if (verdict.epoch !== undefined && verdict.epoch > now.epoch) {
+        this.#reportLost(verdict.epoch, 'the cluster watch');
+        return;
+      }
+      this.#problem.set(
+        new TandemError('ClusterWatchRefused', `The passive ${passiveId} is silent for ${Math.round(silentFor)} ms, but going on alone was refused: ${verdict.reason}.`, {
+          passiveId,
+          reason: verdict.reason,
+        }),
+        'commits wait: the passive is silent and leaving Coupled was refused',
+      );
+      await clock.sleep(timing.heartbeatMs, signal).catch(() => undefined);
     }
   }
 
@@ -158,12 +257,13 @@ export class ActiveCluster {
 
   /** `GET /journal` for the passive. */
   journalFrames(request: JournalStreamRequest, signal: AbortSignal): AsyncIterable<JournalFrame> {
+    if (request.epoch > this.#o.host.state().epoch) this.#reportLost(request.epoch, 'a journal reader in a higher epoch');
     return serveJournal(
       {
         dir: this.#o.journalDir,
         journal: () => this.#o.host.journal(),
         clock: this.#o.clock,
-        heartbeatMs: this.#o.heartbeatMs,
+        heartbeatMs: this.#o.timing.heartbeatMs,
         epoch: () => this.#o.host.state().epoch,
       },
       request,
@@ -180,6 +280,11 @@ export class ActiveCluster {
       case 'ClusterPrepareCoupling': {
         if (cluster.TYPE === 'PreparedToBeCoupled' || cluster.TYPE === 'Coupled') return { TYPE: 'Accepted' };
         const passiveId = passiveIdOf(cluster);
+        if (!host.witnessRegistered()) {
+          throw new TandemError('ClusterWatchUnreachable', 'No cluster watch is connected to the active node; the pair couples only with a watch (start tandem watch).', {
+            clusterState: cluster.TYPE,
+          });
+        }
         if (activeIdOf(cluster) !== command.activeId || passiveId !== command.passiveId || !('setting' in cluster)) {
           throw new TandemError('ClusterNotCoupled', `This node cannot couple ${command.passiveId} now (cluster state ${cluster.TYPE}).`, {
             clusterState: cluster.TYPE,
@@ -204,12 +309,26 @@ export class ActiveCluster {
         return { TYPE: 'Accepted' };
       }
       case 'ClusterStartBackupNode':
+        // The other node is active in a higher epoch and wants this node as its backup: this node lost.
+        if (command.epoch > host.state().epoch && command.setting.activeId !== host.nodeId) {
+          this.#reportLost(command.epoch, 'the new active node', command.setting, command.lastFailover);
+          return { TYPE: 'Accepted' };
+        }
+        throw new TandemError('ClusterRoleConflict', 'This node is the active one, not a backup: configure the backup with js7.journal.cluster.node.is-backup = yes.', {
+          nodeId: host.nodeId,
+        });
       case 'ClusterCouplingCallback':
         throw new TandemError('ClusterRoleConflict', 'This node is the active one, not a backup: configure the backup with js7.journal.cluster.node.is-backup = yes.', {
           nodeId: host.nodeId,
         });
       case 'ClusterInhibitActivation':
-        throw new TandemError('ClusterNotCoupled', 'Inhibiting activation comes with failover.', {});
+        // The passive thinks this node is gone; it is not, so the passive must not fail over.
+        this.#logger.warn({ epoch: host.state().epoch }, 'the passive asked this live active node to inhibit itself; answering that it is active');
+        return { TYPE: 'ClusterInhibitActivationAnswer', isActive: true, epoch: host.state().epoch };
+      case 'ClusterWatchAnswer':
+      case 'ClusterWatchEpoch':
+        // The node owning this role handles the watch's commands before they reach here.
+        throw new TandemError('InvalidRequest', `${command.TYPE} is for the node's watch link.`, {});
       default:
         return assertNever(command);
     }

@@ -22,8 +22,12 @@ const maxFrameBytes = 4 * 1024 * 1024;
  */
 export async function* serveJournal(o: JournalServerOptions, request: JournalStreamRequest, signal: AbortSignal): AsyncGenerator<JournalFrame> {
   const journal = o.journal();
-  if (request.epoch < o.epoch()) {
-    throw new TandemError('ClusterEpochStale', `The reader's epoch ${request.epoch} is below this node's ${o.epoch()}.`, { epoch: o.epoch() });
+  // A reader behind in epochs is a returning node catching up (it reads the failover it missed);
+  // a reader *ahead* knows of a failover this node missed: this node is the stale one.
+  if (request.epoch > o.epoch()) {
+    throw new TandemError('ClusterEpochStale', `The reader knows epoch ${request.epoch}, above this node's ${o.epoch()}: this node is not the active one any more.`, {
+      epoch: request.epoch,
+    });
   }
   if (request.journalId !== undefined && request.journalId !== journal.journalId) {
     throw new TandemError('JournalIdMismatch', 'The reader holds another journal: the two nodes do not belong to the same cluster.', {

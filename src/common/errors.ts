@@ -56,6 +56,7 @@ export const errorCodes = {
   ClusterWatchRefused: { status: 409, summary: 'The cluster watch did not consent to the requested loss.' },
   ClusterWatchUnreachable: { status: 503, summary: 'The cluster watch could not be reached.' },
   ClusterPeerUnreachable: { status: 503, summary: 'The other cluster node could not be reached, or the connection to it broke.' },
+  WatchStateCorrupt: { status: 500, summary: "The cluster watch's state file is damaged; the watch refuses to start. Arguments name the file and the problem." },
 
   // Licence
   LicenceInvalid: { status: 500, summary: 'The licence file is malformed or its signature does not verify against a trusted key.' },

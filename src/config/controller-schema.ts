@@ -88,8 +88,8 @@ export function controllerConfigSchema(ctx: SchemaContext) {
   const cluster = section(
     {
       node: section({ 'is-backup': booleanValue.default(false) }),
-      heartbeat: positiveDuration.default(1000),
-      'heartbeat-timeout': positiveDuration.default(3000),
+      heartbeat: positiveDuration.default(500),
+      'heartbeat-timeout': positiveDuration.default(2500),
       nodes: record(uri).optional(),
       watches: list(uri).optional(),
       // The watch's own keys (loadWatchConfig), allowed so one file can serve both.

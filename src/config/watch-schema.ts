@@ -1,8 +1,13 @@
 import type { z } from 'zod';
-import { booleanValue, filePath, list, optional, section, text, uri, type SchemaContext } from './schema-kit.js';
+import { booleanValue, filePath, list, optional, positiveDuration, section, text, uri, type SchemaContext } from './schema-kit.js';
+
+/** The ids a watch may give itself: what the nodes accept in ClusterWatchAnswer. */
+const WATCH_ID = /^[A-Za-z0-9._-]{1,100}$/;
+const watchId = text((s) => (WATCH_ID.test(s) ? undefined : `expected 1–100 letters, digits, '.', '_' or '-', got ${JSON.stringify(s)}`));
 
 /**
- * The cluster watch's configuration: the nodes it watches and its TLS files.
+ * The cluster watch's configuration: the nodes it watches, the credentials it
+ * logs in with, the heartbeat timing it shares with the nodes, and its TLS files.
  * Other keys are left to the controller's schema, so one file may serve both.
  */
 export function watchConfigSchema(ctx: SchemaContext) {
@@ -28,15 +33,47 @@ export function watchConfigSchema(ctx: SchemaContext) {
     ...optional('privateKey', h['private-key']),
     trustedCertificates: h['trusted-certificates'],
   });
+  const watch = section({
+    id: watchId.optional(),
+    'cluster-nodes': list(node).default([]),
+    // For nodes (from --node or cluster-nodes) that name no credentials of their own.
+    user: text().optional(),
+    password: text().optional(),
+  });
+  const cluster = section(
+    {
+      // The same keys, and they must have the same values, as on the nodes: the watch's watch-valid derives from them.
+      heartbeat: positiveDuration.default(500),
+      'heartbeat-timeout': positiveDuration.default(2500),
+      watch,
+    },
+    {
+      strict: false,
+      check: (c, report) => {
+        const { heartbeat, 'heartbeat-timeout': timeout } = c;
+        if (heartbeat !== undefined && timeout !== undefined && timeout <= heartbeat) {
+          report('heartbeat-timeout', `must be longer than heartbeat (${heartbeat} ms), got ${timeout} ms`);
+        }
+      },
+    },
+  );
   const js7 = section(
     {
-      journal: section({ cluster: section({ watch: section({ 'cluster-nodes': list(node).default([]) }) }, { strict: false }) }, { strict: false }),
+      journal: section({ cluster }, { strict: false }),
       web: section({ https: https.optional() }, { strict: false }),
     },
     { strict: false },
   );
-  return section({ js7 }, { strict: false }).transform(({ js7: c }) => ({
-    clusterNodes: c.journal.cluster.watch['cluster-nodes'].map((n) => ({ uri: n.uri, ...optional('user', n.user), ...optional('password', n.password) })),
-    ...optional('https', c.web.https === undefined ? undefined : tls(c.web.https)),
-  }));
+  return section({ js7 }, { strict: false }).transform(({ js7: c }) => {
+    const w = c.journal.cluster.watch;
+    return {
+      ...optional('watchId', w.id),
+      clusterNodes: w['cluster-nodes'].map((n) => ({ uri: n.uri, ...optional('user', n.user), ...optional('password', n.password) })),
+      ...optional('user', w.user),
+      ...optional('password', w.password),
+      heartbeatMs: c.journal.cluster.heartbeat,
+      heartbeatTimeoutMs: c.journal.cluster['heartbeat-timeout'],
+      ...optional('https', c.web.https === undefined ? undefined : tls(c.web.https)),
+    };
+  });
 }

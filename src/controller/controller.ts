@@ -4,7 +4,9 @@ import {
   Supervisor,
   TandemError,
   asEventId,
+  asJournalPosition,
   type Clock,
+  type Epoch,
   type EventId,
   type Logger,
   type NodeId,
@@ -18,6 +20,7 @@ import {
   fromSnapshot,
   latestWorkflow,
   parseEvent,
+  passiveIdOf,
   requiresAck,
   toSnapshot,
   type ControllerState,
@@ -37,7 +40,7 @@ import type {
   Overview,
   UserContext,
 } from '../api/controller-port.js';
-import { ActiveCluster, type AckFrame, type ClusterCommandAnswer, type ClusterEndpoint, type JournalFrame, type JournalStreamRequest, type Transport } from '../cluster/index.js';
+import { ActiveCluster, type AckFrame, type ClusterCommandAnswer, type JournalFrame, type JournalStreamRequest, type Transport } from '../cluster/index.js';
 import { CommitQueue, type PendingBatch } from './commit-queue.js';
 import { CommitWaiters } from './commit-waiters.js';
 import { toView, type Stamped } from './stamped-view.js';
@@ -45,6 +48,7 @@ import { ReadModelFeeder } from './read-model-feeder.js';
 import { EventBuffer } from './event-buffer.js';
 import { OrderDriver } from './order-driver.js';
 import { renderControllerMetrics } from './controller-metrics.js';
+import type { RoleEndpoint, RoleHooks, TakeOver } from './role-hooks.js';
 
 export type StopReason = { readonly kind: 'shutdown' } | { readonly kind: 'fatal'; readonly error: unknown };
 
@@ -61,6 +65,10 @@ export interface ControllerOptions {
   readonly eventBufferSize?: number;
   /** How this node reaches its peer; without it the node cannot be appointed to a pair. */
   readonly transport?: Transport;
+  /** Consent, licence and role changes, from the node that owns this role (with the transport). */
+  readonly hooks?: RoleHooks;
+  /** This node becomes active now: after a failover it writes ClusterFailedOver first. */
+  readonly takeOver?: TakeOver;
 }
 
 type Phase =
@@ -76,7 +84,7 @@ type Phase =
  * decides commands, and publishes committed events to readers and to side
  * effects (job starts and kills) — never before they are committed.
  */
-export class Controller implements ControllerPort, ClusterEndpoint {
+export class Controller implements ControllerPort, RoleEndpoint {
   readonly #options: ControllerOptions;
   readonly #logger: Logger;
   readonly #clock: Clock;
@@ -99,6 +107,10 @@ export class Controller implements ControllerPort, ClusterEndpoint {
   #feeder: ReadModelFeeder | undefined;
   #closing: Promise<void> | undefined;
   #stopSignalled = false;
+  /** Set once this node learnt it lost, or handed its role over: nothing more is published. */
+  #fenced = false;
+  /** A switchover is under way: no order advances, no job starts, no schedule fires. */
+  #handingOver = false;
 
   private constructor(options: ControllerOptions) {
     this.#options = options;
@@ -180,6 +192,7 @@ export class Controller implements ControllerPort, ClusterEndpoint {
       recovered.fresh ? 'new journal created' : 'journal recovered',
     );
     await this.#catchUpReadModel(recovered.fileEventId, recovered.lastEventId, forReadModel);
+    if (this.#options.takeOver?.kind === 'FailedOver') this.#writeFailedOver(this.#options.takeOver.lostNodeId);
 
     this.#executor = new JobExecutor({
       clock: this.#clock,
@@ -201,7 +214,8 @@ export class Controller implements ControllerPort, ClusterEndpoint {
       supervisor: this.#supervisor,
       state: () => this.#state,
       persist: (events) => this.#persist(events),
-      isRunning: () => this.#phase.kind === 'running',
+      isRunning: () => this.#phase.kind === 'running' && !this.#fenced,
+      isAdvancing: () => !this.#handingOver,
     });
     this.#phase = { kind: 'running' };
     this.#driver.recover();
@@ -209,10 +223,24 @@ export class Controller implements ControllerPort, ClusterEndpoint {
     this.#startCluster(stateDir);
   }
 
+  /** The backup takes over: ClusterFailedOver at the end of what it has, the point where the lost node must cut. */
+  #writeFailedOver(lostNodeId: NodeId): void {
+    const cluster = this.#state.cluster;
+    if (cluster.TYPE !== 'Coupled' || cluster.setting.activeId !== lostNodeId) {
+      throw new TandemError('ClusterNotCoupled', `Cannot fail over from ${lostNodeId}: the cluster is ${cluster.TYPE}.`, { clusterState: cluster.TYPE });
+    }
+    const journal = this.#journal!;
+    const pos = journal.position();
+    const failedAt = { fileEventId: pos.fileEventId, position: asJournalPosition(pos.synced), eventId: journal.lastEventId };
+    this.#persist([{ TYPE: 'ClusterFailedOver', activeId: this.#options.nodeId, lostNodeId, failedAt }]);
+    this.#logger.warn({ lostNodeId, failedAt, epoch: this.#state.epoch }, 'failed over: this node is active now');
+  }
+
   #startCluster(journalDir: string): void {
     const transport = this.#options.transport;
-    if (transport === undefined) return;
-    const { config, nodeId } = this.#options;
+    const hooks = this.#options.hooks;
+    if (transport === undefined || hooks === undefined) return;
+    const { nodeId } = this.#options;
     this.#cluster = new ActiveCluster({
       host: {
         nodeId,
@@ -221,19 +249,34 @@ export class Controller implements ControllerPort, ClusterEndpoint {
         persist: (events) => this.#persist(events),
         whenPublished: (eventId) => this.whenPublished(eventId),
         acknowledged: (eventId) => this.acknowledged(eventId),
+        consent: (request, signal) => hooks.consent(request, signal),
+        witnessRegistered: () => hooks.witnessRegistered(),
+        lost: (epoch, source, setting, lastFailover) => {
+          this.#fence();
+          hooks.stepDown({ kind: 'Lost', epoch, source, ...(setting === undefined ? {} : { setting }), ...(lastFailover === undefined ? {} : { lastFailover }) });
+        },
       },
       journalDir,
       transport,
       clock: this.#clock,
       logger: this.#options.logger,
-      heartbeatMs: config.cluster.heartbeatMs,
+      timing: hooks.timing,
     });
+    const config = this.#options.config;
     const nodes = config.cluster.nodes;
     if (this.#state.cluster.TYPE === 'Empty' && nodes !== undefined) {
       // js7.journal.cluster.nodes: the primary appoints the pair itself, as a cockpit would.
       this.#persist(decideAppointNodes(this.#state, { TYPE: 'ClusterAppointNodes', idToUri: nodes, activeId: nodeId }, nodeId).events);
     }
     this.#supervisor.spawn('cluster', (signal) => this.#cluster!.run(signal));
+    this.#supervisor.spawn('passive watchdog', (signal) => this.#cluster!.watchPassive(signal));
+  }
+
+  /** Stops publishing at once: another node is active, or this one handed over. Appended events stay uncommitted and are cut. */
+  #fence(): void {
+    if (this.#fenced) return;
+    this.#fenced = true;
+    this.#waiters.fail(new TandemError('ClusterNodeIsNotActive', 'This node is not the active node any more; the command was not committed.', {}));
   }
 
   async #catchUpReadModel(fileEventId: EventId, lastEventId: EventId, missing: readonly Stamped[]): Promise<void> {
@@ -265,7 +308,8 @@ export class Controller implements ControllerPort, ClusterEndpoint {
     for (const s of stamped) applyEvent(this.#state, s);
     const needsAck = coupledBefore || requiresAck(this.#state.cluster);
     this.#pending.push({ lastEventId: ticket.lastEventId, needsAck, value: stamped });
-    if (events.some((e) => e.TYPE === 'ClusterPassiveLost')) this.#ackWaiver = ticket.lastEventId;
+    // Leaving Coupled with consent (the watch's, the operator's or the passive's own word) releases the batches before it.
+    if (events.some((e) => e.TYPE === 'ClusterPassiveLost' || e.TYPE === 'ClusterFailedOver')) this.#ackWaiver = ticket.lastEventId;
     ticket.committed.then(
       () => this.#publishCommitted(),
       (err: unknown) => this.#fatal(err, 'journal commit'),
@@ -292,6 +336,7 @@ export class Controller implements ControllerPort, ClusterEndpoint {
   };
 
   #publishCommitted(): void {
+    if (this.#fenced) return;
     const batches = this.#pending.takeCommitted(this.#isCommitted);
     if (batches.length === 0) return;
     for (const { value: batch } of batches) {
@@ -362,17 +407,19 @@ export class Controller implements ControllerPort, ClusterEndpoint {
         await this.#journal!.rotate();
         return { TYPE: 'Accepted' };
       case 'ShutDown':
-        return this.#shutDown(user);
+        return this.#shutDown(user, command.clusterAction);
       case 'ClusterAppointNodes': {
         const { events, response } = decideAppointNodes(this.#state, command, this.#options.nodeId);
         this.#persist(events);
         await this.whenPublished(this.#journal!.lastEventId);
         return response;
       }
+      case 'ConfirmClusterNodeLoss':
+        throw new TandemError('InvalidRequest', 'ConfirmClusterNodeLoss is handled by the node, not its role.', {});
       case 'ClusterSwitchOver':
-        throw new TandemError('ClusterNotCoupled', 'Switchover needs a coupled pair with a cluster watch; this release replicates but does not switch over yet.', {
-          clusterState: this.#state.cluster.TYPE,
-        });
+        await this.#switchOver(user);
+        this.#options.hooks!.stepDown({ kind: 'SwitchedOver' });
+        return { TYPE: 'Accepted' };
       default: {
         const { events, response } = decideCommand(this.#state, command, this.#clock.now());
         this.#persist(events);
@@ -385,9 +432,49 @@ export class Controller implements ControllerPort, ClusterEndpoint {
     }
   }
 
-  async #shutDown(user: UserContext): Promise<Readonly<Record<string, unknown>>> {
-    this.#logger.info({ userId: user.userId }, 'shutdown requested');
-    if (this.#state.cluster.TYPE !== 'Empty' && this.#state.cluster.TYPE !== 'ActiveShutDown') {
+  /**
+   * Hands the active role to the passive (DESIGN §4): no new job starts, running jobs
+   * end and are journaled, then SwitchedOver{epoch+1} — answered once the passive has
+   * acknowledged it, when the passive takes over and this node may step down.
+   */
+  async #switchOver(user: UserContext): Promise<void> {
+    const cluster = this.#state.cluster;
+    const hooks = this.#options.hooks;
+    if (cluster.TYPE !== 'Coupled' || hooks === undefined) {
+      throw new TandemError('ClusterNotCoupled', `Switchover needs a coupled pair; the cluster is ${cluster.TYPE}.`, { clusterState: cluster.TYPE });
+    }
+    if (this.#handingOver) throw new TandemError('ClusterNotCoupled', 'A switchover is already under way.', { clusterState: cluster.TYPE });
+    const may = hooks.mayTakeAuthority();
+    if (!may.ok) throw may.error;
+    const passiveId = passiveIdOf(cluster)!;
+    this.#logger.info({ userId: user.userId, passiveId, runningJobs: this.#executor?.running() ?? 0 }, 'switchover requested; waiting for running jobs to end');
+    this.#handingOver = true;
+    try {
+      await this.#driver!.whenNoJobRuns();
+      if (this.#state.cluster.TYPE !== 'Coupled') {
+        throw new TandemError('ClusterNotCoupled', `The pair left Coupled (${this.#state.cluster.TYPE}) while jobs ended; no switchover.`, {
+          clusterState: this.#state.cluster.TYPE,
+        });
+      }
+      this.#persist([{ TYPE: 'ClusterSwitchedOver', activeId: passiveId }]);
+      await this.whenPublished(this.#journal!.lastEventId);
+    } catch (err) {
+      this.#handingOver = false;
+      this.#driver!.resume();
+      throw err;
+    }
+    this.#fence();
+    this.#logger.info({ activeId: passiveId, epoch: this.#state.epoch }, 'switched over: the other node is active now');
+  }
+
+  async #shutDown(user: UserContext, clusterAction: 'Failover' | 'Switchover' | undefined): Promise<Readonly<Record<string, unknown>>> {
+    this.#logger.info({ userId: user.userId, clusterAction }, 'shutdown requested');
+    if (clusterAction === 'Switchover') {
+      await this.#switchOver(user);
+    } else if (clusterAction === 'Failover') {
+      // No ActiveShutDown: the passive is to fail over as if this node had died (for drills and tests).
+      this.#logger.warn('shutting down without telling the passive: it will fail over');
+    } else if (this.#state.cluster.TYPE !== 'Empty' && this.#state.cluster.TYPE !== 'ActiveShutDown') {
       // Tell the passive this is planned, so it does not fail over; committed like any event (with its ack while Coupled).
       this.#persist([{ TYPE: 'ClusterActiveNodeShutDown' }]);
       const acked = this.whenPublished(this.#journal!.lastEventId).then(() => true);
@@ -415,9 +502,13 @@ export class Controller implements ControllerPort, ClusterEndpoint {
   }
 
   ackFrames(): AsyncIterable<AckFrame> {
+    const state = this.#state;
+    // What a stale caller needs to rejoin: who is active, in which epoch, and where it must cut its journal.
     throw new TandemError('ClusterNodeIsActive', 'This node is active and serves no acknowledgements: the caller is not the active node any more.', {
       nodeId: this.#options.nodeId,
-      epoch: this.#state.epoch,
+      epoch: state.epoch,
+      ...('setting' in state.cluster ? { setting: state.cluster.setting } : {}),
+      ...(state.lastFailover === undefined ? {} : { lastFailover: state.lastFailover }),
     });
   }
 
@@ -425,6 +516,18 @@ export class Controller implements ControllerPort, ClusterEndpoint {
     this.#assertRunning();
     if (this.#cluster === undefined) throw new TandemError('ClusterNotCoupled', 'This node is not part of a pair.', {});
     return this.#cluster.clusterCommand(command);
+  }
+
+  /** Another node is active in a higher epoch (the watch said so): stop publishing at once and rejoin as passive. */
+  stepDownLost(epoch: Epoch, source: string): void {
+    this.#fence();
+    this.#options.hooks?.stepDown({ kind: 'Lost', epoch, source });
+  }
+
+  /** The node acts as active for sure: alone, or Coupled with the passive's acknowledgements arriving in this process. */
+  actsConfirmed(): boolean {
+    if (this.#fenced || this.#phase.kind !== 'running') return false;
+    return this.#state.cluster.TYPE !== 'Coupled' || this.#cluster?.status().lastAckFrameAt !== undefined;
   }
 
   /** `GET /cluster`: the cluster state, and with `nodeState` this node's own view. */

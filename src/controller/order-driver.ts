@@ -22,6 +22,8 @@ export interface OrderDriverOptions {
   readonly state: () => ControllerState;
   readonly persist: (events: readonly Event[]) => void;
   readonly isRunning: () => boolean;
+  /** False while a switchover drains the node: orders stay where they are and schedules wait for the next active node. */
+  readonly isAdvancing: () => boolean;
 }
 
 const terminalStates = new Set(['Finished', 'Cancelled', 'Failed', 'Disrupted']);
@@ -40,12 +42,25 @@ export class OrderDriver {
   readonly #running = new Map<string, JobRun>();
   readonly #queue = new Set<string>();
   readonly #wakeup: Wakeup;
+  readonly #jobEnded: Wakeup;
   #draining = false;
 
   constructor(options: OrderDriverOptions) {
     this.#o = options;
     this.#logger = options.logger.child({ component: 'order-driver' });
     this.#wakeup = new Wakeup(options.clock);
+    this.#jobEnded = new Wakeup(options.clock);
+  }
+
+  /** Resolves once no job runs (their outcomes journaled); for a switchover, which stops new starts first. */
+  async whenNoJobRuns(signal: AbortSignal = new AbortController().signal): Promise<void> {
+    while (this.#running.size > 0 && !signal.aborted) await this.#jobEnded.sleep(1000, signal);
+  }
+
+  /** Orders advance again (a switchover did not happen). */
+  resume(): void {
+    this.#drain();
+    this.#wakeup.poke();
   }
 
   /** After a restart: a job that was running has an unknown outcome, so its order is Disrupted. */
@@ -116,7 +131,7 @@ export class OrderDriver {
   }
 
   #fireSchedules(now: number): void {
-    if (!this.#o.isRunning()) return;
+    if (!this.#o.isRunning() || !this.#o.isAdvancing()) return;
     const state = this.#o.state();
     for (const id of [...state.schedules.keys()]) {
       // One schedule tick and the order it adds are one record: one commit.
@@ -126,7 +141,7 @@ export class OrderDriver {
   }
 
   #drain(): void {
-    if (this.#draining || !this.#o.isRunning()) return;
+    if (this.#draining || !this.#o.isRunning() || !this.#o.isAdvancing()) return;
     this.#draining = true;
     try {
       for (const id of this.#queue) {
@@ -161,8 +176,8 @@ export class OrderDriver {
     this.#o.supervisor.spawn(`job ${orderId}`, async () => {
       const exit = await run.done;
       this.#running.delete(orderId);
-      if (!this.#o.isRunning()) return;
-      this.#o.persist([{ TYPE: 'OrderProcessed', orderId, outcome: outcomeOf(exit, job) }]);
+      if (this.#o.isRunning()) this.#o.persist([{ TYPE: 'OrderProcessed', orderId, outcome: outcomeOf(exit, job) }]);
+      this.#jobEnded.poke();
     });
   }
 }

@@ -7,6 +7,7 @@ import {
   asEpoch,
   asEventId,
   type Clock,
+  type Epoch,
   type EventId,
   type Logger,
   type NodeId,
@@ -16,13 +17,14 @@ import { JournalReplica, type JournalRecord } from '../journal/index.js';
 import { ReadModel } from '../readmodel/index.js';
 import { applyEvent, emptyState, fromSnapshot, latestWorkflow, parseEvent, type ClusterSetting, type ControllerState } from '../state/index.js';
 import { parseClusterNodeCommand, parseControllerCommand } from '../workflow/index.js';
-import type { AckFrame, ClusterCommandAnswer, ClusterEndpoint, JournalFrame, JournalStreamRequest, Transport } from '../cluster/index.js';
+import type { AckFrame, ClusterCommandAnswer, JournalFrame, JournalStreamRequest, Transport } from '../cluster/index.js';
 import { ActiveCluster, PeerProblem } from '../cluster/index.js';
 import type { ControllerPort, EventRead, HealthReport, Overview, UserContext } from '../api/controller-port.js';
 import { EventBuffer } from './event-buffer.js';
 import type { StopReason } from './controller.js';
 import { toView, type Stamped } from './stamped-view.js';
 import { ReadModelFeeder } from './read-model-feeder.js';
+import type { RoleEndpoint, RoleHooks } from './role-hooks.js';
 
 export interface PassiveNodeOptions {
   readonly config: ControllerConfig;
@@ -34,6 +36,11 @@ export interface PassiveNodeOptions {
   readonly transport: Transport;
   readonly onStop: (reason: StopReason) => void;
   readonly eventBufferSize?: number;
+  readonly hooks: RoleHooks;
+  /** Who is active, when this node knows better than its journal (it just lost the active role). */
+  readonly knownSetting?: ClusterSetting;
+  /** Lost the active role without learning where to cut: replicate nothing until the active node says (ClusterStartBackupNode). */
+  readonly fenced?: boolean;
 }
 
 type Phase = 'created' | 'running' | 'closed';
@@ -44,7 +51,7 @@ type Phase = 'created' | 'running' | 'closed';
  * what is durable, and asks to couple once it has caught up. It starts nothing
  * and answers business commands with the active's address.
  */
-export class PassiveNode implements ControllerPort, ClusterEndpoint {
+export class PassiveNode implements ControllerPort, RoleEndpoint {
   readonly #o: PassiveNodeOptions;
   readonly #logger: Logger;
   readonly #supervisor: Supervisor;
@@ -65,6 +72,11 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
   #couplingToken: string | undefined;
   #couplingAskedAt = -Infinity;
   #lastFrameAt: number | undefined;
+  #fenced: boolean;
+  #inhibitedUntil = -Infinity;
+  /** SwitchedOver names this node: it takes over once its acknowledgement of that event is out. */
+  #promoteAfter: EventId | undefined;
+  #leaving = false;
   readonly #problem: PeerProblem;
   #closing: Promise<void> | undefined;
 
@@ -79,6 +91,7 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
     this.#ackWakeup = new Wakeup(options.clock);
     this.#startedAt = options.clock.now();
     this.#events = new EventBuffer(options.eventBufferSize ?? 10_000, asEventId(0));
+    this.#fenced = options.fenced === true;
   }
 
   /** Recovers what this backup replicated before; starts replicating when it knows the active. */
@@ -126,13 +139,97 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
       this.#state = state;
       this.#acked = recovered.lastEventId;
       this.#events = new EventBuffer(this.#o.eventBufferSize ?? 10_000, recovered.lastEventId);
-      this.#setting = cluster.setting;
-      this.#logger.info({ lastEventId: recovered.lastEventId, clusterState: cluster.TYPE }, 'replicated journal recovered');
+      this.#setting = this.#o.knownSetting ?? cluster.setting;
+      this.#logger.info({ lastEventId: recovered.lastEventId, clusterState: cluster.TYPE, fenced: this.#fenced }, 'replicated journal recovered');
     } else {
       this.#logger.info('no journal yet: waiting to be appointed by the active node');
     }
     this.#phase = 'running';
-    if (this.#setting !== undefined) this.#startReplicating();
+    if (this.#setting !== undefined && !this.#fenced) this.#startReplicating();
+    this.#supervisor.spawn('active watchdog', (signal) => this.#watchActive(signal));
+  }
+
+  /**
+   * The active-lost watchdog (DESIGN §4, Failover): in Coupled, after active-lost
+   * silence on the journal stream, tell the old active to inhibit itself, ask for
+   * consent, and take over at the end of what this node has.
+   */
+  async #watchActive(signal: AbortSignal): Promise<void> {
+    const { clock } = this.#o;
+    const timing = this.#o.hooks.timing;
+    const startedAt = clock.monotonic();
+    while (!signal.aborted) {
+      await clock.sleep(timing.heartbeatMs / 2, signal).catch(() => undefined);
+      const state = this.#state;
+      const cluster = state?.cluster;
+      if (signal.aborted || state === undefined || cluster?.TYPE !== 'Coupled' || cluster.setting.activeId === this.#o.nodeId || this.#fenced) continue;
+      const now = clock.monotonic();
+      if (now < this.#inhibitedUntil) continue;
+      const silentFor = now - (this.#lastFrameAt ?? startedAt);
+      if (silentFor < timing.activeLostMs) continue;
+      if (await this.#failOver(cluster.setting, state.epoch, silentFor, signal)) return;
+      await clock.sleep(timing.heartbeatMs, signal).catch(() => undefined);
+    }
+  }
+
+  async #failOver(setting: ClusterSetting, epoch: Epoch, silentFor: number, signal: AbortSignal): Promise<boolean> {
+    const lostNodeId = setting.activeId;
+    const uri = setting.idToUri[lostNodeId]!;
+    const hooks = this.#o.hooks;
+    this.#logger.warn({ lostNodeId, silentMs: Math.round(silentFor) }, 'the active node is silent; trying to fail over');
+    // A dead node does not answer; a live one says it is active, and then this is no failover.
+    const inhibit = await this.#command(uri, { TYPE: 'ClusterInhibitActivation', duration: hooks.timing.inhibitMs, epoch }, hooks.timing.heartbeatMs, signal);
+    if (inhibit !== undefined && inhibit.isActive === true) {
+      this.#problem.set(
+        new TandemError('ClusterNodeIsActive', `The active node ${lostNodeId} answers although its journal stream is silent; not failing over.`, { nodeId: lostNodeId }),
+        'the active node answers; no failover',
+      );
+      return false;
+    }
+    const verdict = await hooks.consent({ ask: 'FailedOver', epoch, lostNodeId }, signal);
+    if (signal.aborted) return false;
+    if (!verdict.granted) {
+      this.#problem.set(
+        new TandemError('ClusterWatchRefused', `The active node ${lostNodeId} is silent for ${Math.round(silentFor)} ms, but failing over was refused: ${verdict.reason}.`, {
+          lostNodeId,
+          reason: verdict.reason,
+        }),
+        'the active node is silent; failover refused',
+      );
+      return false;
+    }
+    this.#logger.warn({ lostNodeId, epoch, by: verdict.by }, 'failing over with consent');
+    this.#leaving = true;
+    hooks.takeOver({ kind: 'FailedOver', lostNodeId });
+    return true;
+  }
+
+  /** One command with a time bound; undefined when the peer did not answer (in time). */
+  async #command(uri: string, command: Readonly<Record<string, unknown>>, timeoutMs: number, signal: AbortSignal): Promise<Readonly<Record<string, unknown>> | undefined> {
+    const bound = new AbortController();
+    const both = AbortSignal.any([signal, bound.signal]);
+    const timer = this.#o.clock.sleep(timeoutMs, both).then(
+      () => bound.abort(),
+      () => undefined,
+    );
+    try {
+      return await this.#o.transport.peer(uri).command(command, both);
+    } catch {
+      return undefined;
+    } finally {
+      bound.abort();
+      await timer;
+    }
+  }
+
+  /** Takes over after a switchover once the old active has this node's acknowledgement (or has gone). */
+  #promoteIfHandedOver(acked: EventId | 'streamEnded'): void {
+    const at = this.#promoteAfter;
+    if (at === undefined || this.#leaving) return;
+    if (acked !== 'streamEnded' && acked < at) return;
+    this.#leaving = true;
+    this.#logger.info({ eventId: at }, 'the active node handed over; taking over');
+    this.#o.hooks.takeOver({ kind: 'SwitchedOver' });
   }
 
   #activeUri(): string | undefined {
@@ -168,6 +265,8 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
         if (signal.aborted) return;
         this.#problem.set(err, `cannot stream the journal from the active node at ${uri}`);
       }
+      // The old active closes its stream when it steps down after handing over.
+      this.#promoteIfHandedOver('streamEnded');
       await clock.sleep(Math.min(500, this.#o.config.cluster.heartbeatMs), signal).catch(() => undefined);
     }
   }
@@ -229,6 +328,9 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
     }
     const cluster = this.#state?.cluster;
     if (cluster !== undefined && 'setting' in cluster) this.#setting = cluster.setting;
+    if (cluster?.TYPE === 'SwitchedOver' && cluster.setting.activeId === this.#o.nodeId && this.#promoteAfter === undefined) {
+      this.#promoteAfter = this.#state!.lastEventId;
+    }
     return applied;
   }
 
@@ -272,6 +374,7 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
       if (this.#acked > sent) {
         sent = this.#acked;
         yield { TYPE: 'Ack', eventId: sent };
+        this.#promoteIfHandedOver(sent);
         continue;
       }
       const before = this.#acked;
@@ -284,7 +387,15 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
     const command = parseClusterNodeCommand(body);
     switch (command.TYPE) {
       case 'ClusterStartBackupNode': {
-        const { setting, journalId } = command;
+        const { setting, journalId, epoch, lastFailover } = command;
+        const ownEpoch = this.#state?.epoch ?? asEpoch(0);
+        if (epoch < ownEpoch) {
+          throw new TandemError('ClusterEpochStale', `The sender's epoch ${epoch} is below this node's ${ownEpoch}: it is not the active node any more.`, {
+            epoch: ownEpoch,
+            ...(this.#setting === undefined ? {} : { setting: this.#setting }),
+            ...(this.#state?.lastFailover === undefined ? {} : { lastFailover: this.#state.lastFailover }),
+          });
+        }
         if (setting.idToUri[this.#o.nodeId] === undefined || setting.activeId === this.#o.nodeId) {
           throw new TandemError('ClusterRoleConflict', `The appointment does not name this node (${this.#o.nodeId}) as the backup.`, { setting });
         }
@@ -296,7 +407,17 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
             { expected: own, got: journalId },
           );
         }
-        this.#setting ??= setting;
+        if (lastFailover !== undefined && lastFailover.lostNodeId === this.#o.nodeId && lastFailover.epoch > ownEpoch) {
+          // This node is the one that failed: its journal may go on past the failover point, which must be cut first.
+          this.#leaving = true;
+          this.#o.hooks.stepDown({ kind: 'Lost', epoch, source: 'the new active node', setting, lastFailover });
+          return { TYPE: 'Accepted' };
+        }
+        if (this.#fenced) {
+          this.#fenced = false;
+          this.#logger.info({ activeId: setting.activeId, epoch }, 'the active node named itself; replicating from it');
+        }
+        if (this.#setting === undefined || epoch > ownEpoch) this.#setting = setting;
         this.#startReplicating();
         return { TYPE: 'Accepted' };
       }
@@ -305,9 +426,15 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
           throw new TandemError('ClusterNotCoupled', 'This node did not ask to couple with that token.', {});
         }
         return { TYPE: 'Accepted' };
+      case 'ClusterInhibitActivation':
+        this.#inhibitedUntil = this.#o.clock.monotonic() + command.duration;
+        this.#logger.warn({ durationMs: command.duration }, 'told to inhibit activation: this node will not take over for a while');
+        return { TYPE: 'ClusterInhibitActivationAnswer', isActive: false, epoch: this.#state?.epoch ?? 0 };
+      case 'ClusterWatchAnswer':
+      case 'ClusterWatchEpoch':
+        throw new TandemError('InvalidRequest', `${command.TYPE} is for the node's watch link.`, {});
       case 'ClusterPrepareCoupling':
       case 'ClusterPassiveDown':
-      case 'ClusterInhibitActivation':
         throw new TandemError('ClusterNodeIsNotActive', 'This node is passive.', this.#activeArgs());
       default:
         return assertNever(command);
@@ -434,7 +561,8 @@ export class PassiveNode implements ControllerPort, ClusterEndpoint {
   async #close(): Promise<void> {
     const cluster = this.#state?.cluster;
     const uri = this.#activeUri();
-    if (this.#phase === 'running' && uri !== undefined && (cluster?.TYPE === 'Coupled' || cluster?.TYPE === 'PreparedToBeCoupled')) {
+    // Leaving for another role is no shutdown: the peer must not be told this node is gone.
+    if (this.#phase === 'running' && !this.#leaving && uri !== undefined && (cluster?.TYPE === 'Coupled' || cluster?.TYPE === 'PreparedToBeCoupled')) {
       const giveUp = new AbortController();
       const timer = this.#o.clock.sleep(this.#o.config.cluster.heartbeatTimeoutMs, giveUp.signal).then(
         () => giveUp.abort(),

@@ -49,3 +49,5 @@ export {
   type VerifiedFile,
   type VerifyReport,
 } from './journal-inspection.js';
+/** Cuts a journal back to a failover point, keeping the cut bytes. */
+export { cutJournal, type CutPoint, type CutResult } from './journal-cut.js';

@@ -65,6 +65,7 @@ function applyClusterEvent(state: ControllerState, event: ClusterEvent): void {
   state.cluster = evolveCluster(state.cluster, event);
   // The epoch and the active node change in the same event, so no position sees one without the other.
   if (raisesEpoch(event)) state.epoch = asEpoch(state.epoch + 1);
+  if (event.TYPE === 'ClusterFailedOver') state.lastFailover = { epoch: state.epoch, lostNodeId: event.lostNodeId, failedAt: event.failedAt };
 }
 
 function deployWorkflow(state: ControllerState, event: EventOf<'WorkflowDeployed'>): void {

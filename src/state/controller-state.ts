@@ -1,5 +1,5 @@
 import { asEpoch, asEventId, type Epoch, type EventId } from '../common/index.js';
-import type { ClusterState } from './cluster-state.js';
+import type { ClusterState, FailedAt } from './cluster-state.js';
 import type { Event } from './events.js';
 import type { Order, OrderId } from './order.js';
 import type { ScheduleState } from './schedule.js';
@@ -23,6 +23,18 @@ export interface ControllerState {
   lastEventId: EventId;
   cluster: ClusterState;
   epoch: Epoch;
+  /**
+   * The last failover: the epoch it began and where the failed node must cut its
+   * journal. Kept after the cluster state moves on, so a node that returns later
+   * still learns where to cut.
+   */
+  lastFailover: LastFailover | undefined;
+}
+
+export interface LastFailover {
+  readonly epoch: Epoch;
+  readonly lostNodeId: string;
+  readonly failedAt: FailedAt;
 }
 
 /** One event with the id the journal gave it. */
@@ -39,6 +51,7 @@ export function emptyState(): ControllerState {
     lastEventId: asEventId(0),
     cluster: { TYPE: 'Empty' },
     epoch: asEpoch(0),
+    lastFailover: undefined,
   };
 }
 

@@ -25,7 +25,7 @@ export {
   type CoupledClusterState,
   type FailedAt,
 } from './cluster-state.js';
-export { emptyState, latestWorkflow, workflowOf, type ControllerState, type StampedEvent } from './controller-state.js';
+export { emptyState, latestWorkflow, workflowOf, type ControllerState, type LastFailover, type StampedEvent } from './controller-state.js';
 export {
   eventSchema,
   eventSchemas,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TandemError, asEpoch, asEventId } from '../common/index.js';
-import { clusterStateSchema } from './cluster-state.js';
+import { clusterStateSchema, failedAtSchema, nodeIdSchema } from './cluster-state.js';
 import { emptyState, type ControllerState } from './controller-state.js';
 import { orderSchema } from './order.js';
 import { scheduleSchema } from './schedule.js';
@@ -18,6 +18,8 @@ const snapshotRecordSchema = z.discriminatedUnion('TYPE', [
     lastEventId: z.number().int().min(0),
     cluster: clusterStateSchema,
     epoch: z.number().int().min(0),
+    // Absent in journals written before failover existed.
+    lastFailover: z.object({ epoch: z.number().int().min(0).transform(asEpoch), lostNodeId: nodeIdSchema, failedAt: failedAtSchema }).exactOptional(),
   }),
   z.object({ TYPE: z.literal('WorkflowSnapshot'), workflow: workflowSchema }),
   z.object({ TYPE: z.literal('ScheduleSnapshot'), schedule: scheduleSchema, lastTick: z.number() }),
@@ -29,7 +31,13 @@ export type SnapshotRecord = z.infer<typeof snapshotRecordSchema>;
 /** The state as snapshot records (meta first), sharing the state's immutable values. */
 export function toSnapshot(state: ControllerState): unknown[] {
   const records: unknown[] = [
-    { TYPE: 'ControllerMetaSnapshot', lastEventId: state.lastEventId, cluster: state.cluster, epoch: state.epoch },
+    {
+      TYPE: 'ControllerMetaSnapshot',
+      lastEventId: state.lastEventId,
+      cluster: state.cluster,
+      epoch: state.epoch,
+      ...(state.lastFailover === undefined ? {} : { lastFailover: state.lastFailover }),
+    },
   ];
   for (const versions of state.workflows.values()) {
     for (const workflow of versions.values()) records.push({ TYPE: 'WorkflowSnapshot', workflow });
@@ -52,6 +60,7 @@ export function fromSnapshot(records: readonly unknown[]): ControllerState {
         state.lastEventId = asEventId(record.lastEventId);
         state.cluster = record.cluster;
         state.epoch = asEpoch(record.epoch);
+        state.lastFailover = record.lastFailover;
         return;
       case 'WorkflowSnapshot': {
         const { workflow } = record;

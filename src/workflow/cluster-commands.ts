@@ -4,6 +4,7 @@ import {
   activeIdIsANode,
   clusterSettingSchema,
   clusterSettingShape,
+  failedAtSchema,
   nodeIdSchema,
   sameSetting,
   settingOf,
@@ -27,6 +28,8 @@ export const clusterCommandSchemas = {
   // DESIGN §8: {"TYPE":"ClusterAppointNodes","idToUri":{"Primary":"https://…","Backup":"https://…"},"activeId":"Primary"}
   ClusterAppointNodes: command('ClusterAppointNodes', clusterSettingShape).superRefine(activeIdIsANode),
   ClusterSwitchOver: command('ClusterSwitchOver', {}),
+  // The operator is sure the node is gone: stands in for the watch's consent (and the licence) once, on this node.
+  ConfirmClusterNodeLoss: command('ConfirmClusterNodeLoss', { lostNodeId: nodeIdSchema }),
 } as const;
 
 /** Every command POST /command accepts: the business commands and the cluster commands. */
@@ -52,6 +55,9 @@ const epoch = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).transform(asE
 /** Milliseconds; bounded so that a wrong unit (µs, ns) is refused rather than obeyed for years. */
 const durationMs = z.number().int().min(1, 'at least 1 ms').max(3_600_000, 'at most an hour (3600000 ms)');
 
+/** The id a watch gives itself (in its state file); shown in logs and views. */
+const watchId = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'a watch id is 1–100 characters of [A-Za-z0-9._-]');
+
 /** The commands one node sends the other on POST /cluster/command. */
 export const clusterNodeCommandSchemas = {
   // Active → backup after ClusterAppointNodes: start replicating this journal.
@@ -59,6 +65,8 @@ export const clusterNodeCommandSchemas = {
     setting: clusterSettingSchema,
     journalId: z.string().min(1).max(200),
     epoch,
+    // The sender's last failover: a returning node that lost then knows where to cut its journal.
+    lastFailover: z.object({ epoch, lostNodeId: nodeIdSchema, failedAt: failedAtSchema }).exactOptional(),
   }),
   // Passive → active: asks to couple; the active confirms by calling the passive's configured URI back.
   ClusterPrepareCoupling: command('ClusterPrepareCoupling', { activeId: nodeIdSchema, passiveId: nodeIdSchema, token }),
@@ -66,8 +74,20 @@ export const clusterNodeCommandSchemas = {
   ClusterCouplingCallback: command('ClusterCouplingCallback', { token }),
   // Passive → active on an orderly shutdown, so the active may decouple without waiting for the timeout.
   ClusterPassiveDown: command('ClusterPassiveDown', { passiveId: nodeIdSchema }),
-  // Passive → old active before a failover: do not act for `duration` ms (next issue).
-  ClusterInhibitActivation: command('ClusterInhibitActivation', { duration: durationMs }),
+  // Passive → old active before a failover: do not become active for `duration` ms; a live active answers that it is active.
+  ClusterInhibitActivation: command('ClusterInhibitActivation', { duration: durationMs, epoch }),
+  // Watch → node: the answer to a consent Request (DESIGN §5). `epoch` and `activeId` are what the watch knows.
+  ClusterWatchAnswer: command('ClusterWatchAnswer', {
+    watchId,
+    requestId: z.string().min(1).max(200),
+    verdict: z.enum(['Hold', 'Granted', 'Refused']),
+    holdMs: durationMs.exactOptional(),
+    reason: z.string().max(2000).exactOptional(),
+    epoch,
+    activeId: nodeIdSchema.nullable(),
+  }),
+  // Watch → node, unasked: this node's heartbeat shows an older epoch than the watch knows.
+  ClusterWatchEpoch: command('ClusterWatchEpoch', { watchId, epoch, activeId: nodeIdSchema }),
 } as const;
 
 export type ClusterNodeCommand = CommandOf<typeof clusterNodeCommandSchemas>;

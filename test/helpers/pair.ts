@@ -2,7 +2,8 @@ import { mkdir, writeFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { createTestPki, type TestPki } from './certificates.js';
-import { makeNodeDirs, startTandem, stopTandem, type TandemProcess } from './tandem-process.js';
+import { generateIssuerKeys, issueLicence } from '../../src/licence/index.js';
+import { makeNodeDirs, startTandem, startWatch, stopTandem, type TandemProcess } from './tandem-process.js';
 import { waitFor } from './wait.js';
 
 export interface PairNode {
@@ -14,17 +15,40 @@ export interface PairNode {
   uri: string;
 }
 
+/** The `tandem watch` process of a pair. */
+export interface WatchNode {
+  readonly name: 'Watch';
+  readonly configDir: string;
+  readonly dataDir: string;
+  process: TandemProcess | undefined;
+}
+
+/** What licence the pair's nodes get: signed by a throw-away issuer key that their config trusts. */
+export type PairLicence = 'valid' | 'expired' | 'none';
+
+export interface PairOptions {
+  readonly primaryConf?: string;
+  readonly backupConf?: string;
+  /** Default 'valid'. */
+  readonly licence?: PairLicence;
+}
+
 export interface Pair {
   readonly pki: TestPki;
   readonly primary: PairNode;
   readonly backup: PairNode;
+  readonly watch: WatchNode;
   readonly client: Agent;
   start(node: PairNode): Promise<void>;
-  kill(node: PairNode, signal?: NodeJS.Signals): Promise<number | string>;
+  /** Starts the watch on both nodes' URIs (start the nodes first). */
+  startWatch(): Promise<void>;
+  kill(node: PairNode | WatchNode, signal?: NodeJS.Signals): Promise<number | string>;
   call(node: PairNode, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   /** A GET whose answer is text (metrics). */
   text(node: PairNode, path: string): Promise<string>;
   appoint(): Promise<void>;
+  /** Starts both nodes and the watch, appoints them, and waits until both say Coupled. */
+  couple(): Promise<void>;
   waitForClusterState(node: PairNode, type: string, timeoutMs?: number): Promise<void>;
   cleanup(): Promise<void>;
 }
@@ -50,32 +74,73 @@ export function pairConf(name: 'Primary' | 'Backup', extra = ''): string {
   ].join('\n');
 }
 
-/** Two real `tandem start` processes on 127.0.0.1 with mutual TLS and generated certificates (not yet started). */
-export async function createPair(options: { primaryConf?: string; backupConf?: string } = {}): Promise<Pair> {
-  const pki = await createTestPki();
+/** watch.conf of the pair's watch: the nodes' timing, their cluster login, and a client certificate from the pair's CA. */
+const watchConf = [
+  'js7.journal.cluster.heartbeat = 250ms',
+  'js7.journal.cluster.heartbeat-timeout = 2s',
+  'js7.journal.cluster.watch.user = pair',
+  'js7.journal.cluster.watch.password = "cluster-secret"',
+  'js7.web.https.certificate = "private/https.crt"',
+  'js7.web.https.private-key = "private/https.key"',
+  'js7.web.https.trusted-certificates = ["private/ca.crt"]',
+].join('\n');
+
+const DAY_MS = 86_400_000;
+
+/** private/private.conf and the files it names: a licence signed by a throw-away key that the node trusts. */
+function licenceFiles(licence: PairLicence): Record<string, string> {
+  if (licence === 'none') return {};
+  const keys = generateIssuerKeys();
+  const now = Date.now();
+  const validUntil = licence === 'valid' ? now + 365 * DAY_MS : now - DAY_MS;
+  const file = issueLicence({ privateKeyPem: keys.privateKeyPem, id: `test-${licence}`, licensee: 'Tandem tests', validFrom: now - 30 * DAY_MS, validUntil, issuedAt: now - 30 * DAY_MS });
+  return {
+    'private/licence.json': file,
+    'private/licence-issuer.pem': keys.publicKeyPem,
+    'private/private.conf': 'js7.license.file = "private/licence.json"\njs7.license.trusted-public-keys = ["private/licence-issuer.pem"]\n',
+  };
+}
+
+/** Copies the certificate and key of `name` and the CA into `configDir/private`. */
+async function installCertificates(pki: TestPki, name: string, configDir: string): Promise<void> {
+  await mkdir(join(configDir, 'private'), { recursive: true });
+  await copyFile(pki.node(name).certificateFile, join(configDir, 'private/https.crt'));
+  await copyFile(pki.node(name).privateKeyFile, join(configDir, 'private/https.key'));
+  await writeFile(join(configDir, 'private/ca.crt'), pki.ca.certificate);
+}
+
+/** Two real `tandem start` processes and a `tandem watch` on 127.0.0.1 with mutual TLS and generated certificates (not yet started). */
+export async function createPair(options: PairOptions = {}): Promise<Pair> {
+  const pki = await createTestPki({ nodes: ['Primary', 'Backup', 'Watch'] });
   const nodes: PairNode[] = [];
   const removals: (() => Promise<void>)[] = [];
   for (const name of ['Primary', 'Backup'] as const) {
     const conf = (name === 'Primary' ? options.primaryConf : options.backupConf) ?? pairConf(name);
-    const dirs = await makeNodeDirs(conf);
+    const dirs = await makeNodeDirs(conf, licenceFiles(options.licence ?? 'valid'));
     removals.push(dirs.cleanup);
-    await mkdir(join(dirs.configDir, 'private'), { recursive: true });
-    await copyFile(pki.node(name).certificateFile, join(dirs.configDir, 'private/https.crt'));
-    await copyFile(pki.node(name).privateKeyFile, join(dirs.configDir, 'private/https.key'));
-    await writeFile(join(dirs.configDir, 'private/ca.crt'), pki.ca.certificate);
+    await installCertificates(pki, name, dirs.configDir);
     nodes.push({ name, configDir: dirs.configDir, dataDir: dirs.dataDir, process: undefined, uri: '' });
   }
   const [primary, backup] = nodes as [PairNode, PairNode];
+  const watchDirs = await makeNodeDirs('', { 'watch.conf': watchConf });
+  removals.push(watchDirs.cleanup);
+  await installCertificates(pki, 'Watch', watchDirs.configDir);
+  const watch: WatchNode = { name: 'Watch', configDir: watchDirs.configDir, dataDir: watchDirs.dataDir, process: undefined };
   const client = new Agent({ connect: { ca: pki.ca.certificate } });
   const auth = `Basic ${Buffer.from(`${testUser}:${testPassword}`).toString('base64')}`;
   const pair: Pair = {
     pki,
     primary,
     backup,
+    watch,
     client,
     async start(node) {
       node.process = await startTandem(['--config-dir', node.configDir, '--data-dir', node.dataDir, '--https-port', node.uri === '' ? '0' : new URL(node.uri).port]);
       node.uri = new URL(node.process.api).origin;
+    },
+    async startWatch() {
+      if (primary.uri === '' || backup.uri === '') throw new Error('start both nodes before the watch: it needs their URIs');
+      watch.process = await startWatch(['--config-dir', watch.configDir, '--data-dir', watch.dataDir, '--node', primary.uri, '--node', backup.uri]);
     },
     async kill(node, signal = 'SIGKILL') {
       const p = node.process;
@@ -104,6 +169,14 @@ export async function createPair(options: { primaryConf?: string; backupConf?: s
       });
       if (r.status !== 200) throw new Error(`appoint failed: ${JSON.stringify(r.body)}`);
     },
+    async couple() {
+      await pair.start(primary);
+      await pair.start(backup);
+      await pair.startWatch();
+      await pair.appoint();
+      await pair.waitForClusterState(primary, 'Coupled');
+      await pair.waitForClusterState(backup, 'Coupled');
+    },
     async waitForClusterState(node, type, timeoutMs = 20_000) {
       await waitFor(`${node.name} in cluster state ${type}`, async () => {
         const r = await pair.call(node, 'GET', '/cluster');
@@ -111,6 +184,7 @@ export async function createPair(options: { primaryConf?: string; backupConf?: s
       }, timeoutMs);
     },
     async cleanup() {
+      await pair.kill(watch);
       for (const n of nodes) await pair.kill(n);
       await client.close();
       await pki.remove();

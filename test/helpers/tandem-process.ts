@@ -32,7 +32,16 @@ export async function makeNodeDirs(conf: string, files: Record<string, string> =
 
 /** Starts `tandem start` as a real child process and waits (bounded) until it serves. */
 export async function startTandem(args: readonly string[], timeoutMs = 15_000): Promise<TandemProcess> {
-  const child = spawn(process.execPath, [cliPath, 'start', '--host', '127.0.0.1', ...args], {
+  return startCli(['start', '--host', '127.0.0.1', ...args], /tandem: serving (\S+)/, timeoutMs);
+}
+
+/** Starts `tandem watch` as a real child process and waits (bounded) until it watches; `api` is then the first node it watches. */
+export async function startWatch(args: readonly string[], timeoutMs = 15_000): Promise<TandemProcess> {
+  return startCli(['watch', ...args], /tandem: watching (\S+)/, timeoutMs);
+}
+
+async function startCli(args: readonly string[], ready: RegExp, timeoutMs: number): Promise<TandemProcess> {
+  const child = spawn(process.execPath, [cliPath, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TANDEM_LOG_LEVEL: process.env['TANDEM_TEST_LOG_LEVEL'] ?? 'warn' },
   });
@@ -41,12 +50,12 @@ export async function startTandem(args: readonly string[], timeoutMs = 15_000): 
   const serving = new Promise<string>((resolve, reject) => {
     const onData = (b: Buffer): void => {
       out += b.toString('utf8');
-      const m = /tandem: serving (\S+)/.exec(out);
+      const m = ready.exec(out);
       if (m?.[1] !== undefined) resolve(m[1]);
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    void exited.then((code) => reject(new Error(`tandem exited (${String(code)}) before serving:\n${out}`)));
+    void exited.then((code) => reject(new Error(`tandem ${args[0] ?? ''} exited (${String(code)}) before it was ready:\n${out}`)));
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   try {

@@ -44,11 +44,7 @@ async function assertJournalsIdentical(pair: Pair): Promise<void> {
 async function coupledPair(t: { after(fn: () => Promise<void>): void }): Promise<Pair> {
   const pair = await createPair();
   t.after(() => pair.cleanup());
-  await pair.start(pair.primary);
-  await pair.start(pair.backup);
-  await pair.appoint();
-  await pair.waitForClusterState(pair.primary, 'Coupled');
-  await pair.waitForClusterState(pair.backup, 'Coupled');
+  await pair.couple();
   return pair;
 }
 

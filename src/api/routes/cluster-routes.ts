@@ -8,7 +8,10 @@ import {
   openFrameStream,
   parseAckQuery,
   parseJournalQuery,
+  parseWatchQuery,
   peerRoutes,
+  WATCH_MEDIA_TYPE,
+  watchCodec,
   type FrameCodec,
   type Tagged,
 } from '../../cluster/transport/index.js';
@@ -59,12 +62,16 @@ export class ClusterRoutes {
     this.#access = access;
   }
 
-  /** Registers `GET /journal` and `POST /cluster/command` (the acknowledgements go through the event route). */
+  /** Registers `GET /journal`, `GET /cluster/clusterWatchMessage` and `POST /cluster/command` (the acknowledgements go through the event route). */
   register(app: App): void {
     const onRequest = this.authenticate;
     app.get(peerRoutes.journal, { onRequest }, async (request, reply) => {
       const query = parseJournalQuery(request.query);
       return this.#serve(reply, JOURNAL_MEDIA_TYPE, journalCodec, (signal) => this.#cluster.endpoint.journalFrames(query, signal));
+    });
+    app.get(peerRoutes.watch, { onRequest }, async (request, reply) => {
+      const query = parseWatchQuery(request.query);
+      return this.#serve(reply, WATCH_MEDIA_TYPE, watchCodec, (signal) => this.#cluster.endpoint.watchFrames(query, signal));
     });
     app.post(peerRoutes.command, { onRequest }, async (request) => this.#cluster.endpoint.clusterCommand(requireBody(request.body)));
   }

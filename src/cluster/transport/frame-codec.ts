@@ -1,7 +1,7 @@
 import { Packr, Unpackr } from 'msgpackr';
 import { z } from 'zod';
 import { asEpoch, asEventId, type Epoch, type EventId } from '../../common/index.js';
-import type { AckFrame, JournalFrame } from './transport.js';
+import type { AckFrame, JournalFrame, WatchFrame } from './transport.js';
 
 /**
  * Wire format of the node-to-node streams (docs/api.md): each frame is
@@ -84,6 +84,30 @@ const ackWireSchema: z.ZodType<WireFrame<AckFrame>> = z.discriminatedUnion('TYPE
   wireProblemSchema,
 ]);
 
+const nodeIdText = z.string().min(1).max(100);
+const watchWireSchema: z.ZodType<WireFrame<WatchFrame>> = z.discriminatedUnion('TYPE', [
+  z.object({
+    TYPE: z.literal('Heartbeat'),
+    nodeId: nodeIdText,
+    epoch,
+    isActive: z.boolean(),
+    clusterState: z.string().min(1).max(100),
+    activeId: nodeIdText.nullable(),
+    lastEventId: eventId,
+  }),
+  z.object({
+    TYPE: z.literal('Request'),
+    requestId: z.string().min(1).max(200),
+    nodeId: nodeIdText,
+    epoch,
+    ask: z.enum(['PassiveLost', 'FailedOver']),
+    lostNodeId: nodeIdText,
+    phase: z.enum(['Ask', 'Commit']),
+  }),
+  endSchema,
+  wireProblemSchema,
+]);
+
 function encode(frame: object): Buffer {
   // pack() answers a view into a buffer it reuses for the next frame, so the frame is copied out.
   const body = packr.pack(frame);
@@ -119,6 +143,12 @@ export const journalCodec: FrameCodec<JournalFrame> = {
 export const ackCodec: FrameCodec<AckFrame> = {
   encode,
   decode: decoder(ackWireSchema),
+};
+
+/** Frames of `GET /cluster/clusterWatchMessage`. */
+export const watchCodec: FrameCodec<WatchFrame> = {
+  encode,
+  decode: decoder(watchWireSchema),
 };
 
 /** The frame that ends a complete stream. */

@@ -1,11 +1,11 @@
 import type { Dispatcher } from 'undici';
 import { TandemError } from '../../common/index.js';
-import { ackCodec, journalCodec, wireProblemSchema, type FrameCodec, type Tagged } from './frame-codec.js';
+import { ackCodec, journalCodec, watchCodec, wireProblemSchema, type FrameCodec, type Tagged } from './frame-codec.js';
 import { readFrames } from './frame-reader.js';
 import { commandAnswer, errorFromProblem, peerUnreachable, transportClosed } from './peer-errors.js';
-import { ACK_MEDIA_TYPE, isMediaType, JOURNAL_MEDIA_TYPE, peerRoutes } from './peer-routes.js';
-import { ackQuery, journalQuery, type QueryText } from './stream-requests.js';
-import type { AckFrame, AckStreamRequest, ClusterCommandAnswer, JournalFrame, JournalStreamRequest, PeerTransport } from './transport.js';
+import { ACK_MEDIA_TYPE, isMediaType, JOURNAL_MEDIA_TYPE, peerRoutes, WATCH_MEDIA_TYPE } from './peer-routes.js';
+import { ackQuery, journalQuery, watchQuery, type QueryText } from './stream-requests.js';
+import type { AckFrame, AckStreamRequest, ClusterCommandAnswer, JournalFrame, JournalStreamRequest, PeerTransport, WatchFrame, WatchStreamRequest } from './transport.js';
 
 /** What an HttpsPeer shares with its transport. */
 export interface HttpsPeerSettings {
@@ -48,6 +48,10 @@ export class HttpsPeer implements PeerTransport {
 
   acks(request: AckStreamRequest, signal: AbortSignal): AsyncIterable<AckFrame> {
     return this.#stream(peerRoutes.acks, ackQuery(request), ACK_MEDIA_TYPE, ackCodec, signal);
+  }
+
+  watchMessages(request: WatchStreamRequest, signal: AbortSignal): AsyncIterable<WatchFrame> {
+    return this.#stream(peerRoutes.watch, watchQuery(request), WATCH_MEDIA_TYPE, watchCodec, signal);
   }
 
   async command(command: unknown, signal?: AbortSignal): Promise<ClusterCommandAnswer> {

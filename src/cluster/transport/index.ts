@@ -13,17 +13,20 @@ export type {
   JournalStreamRequest,
   PeerTransport,
   Transport,
+  WatchAsk,
+  WatchFrame,
+  WatchStreamRequest,
 } from './transport.js';
 /** The client over HTTPS with mutual TLS and the cluster password. */
 export { HttpsTransport, type HttpsTransportOptions, type PeerTlsOptions } from './https-transport.js';
 /** Nodes in one process, for fast tests; can cut connections. */
 export { InMemoryNetwork } from './memory-network.js';
 /** For the API server's node-to-node routes: wire format, paths and request parsing. */
-export { ackCodec, journalCodec, MAX_FRAME_BODY_BYTES, type FrameCodec, type Tagged, type WireFrame } from './frame-codec.js';
+export { ackCodec, journalCodec, watchCodec, MAX_FRAME_BODY_BYTES, type FrameCodec, type Tagged, type WireFrame } from './frame-codec.js';
 /** Serves an endpoint's frames as encoded buffers; throws what the endpoint throws before its first frame. */
 export { openFrameStream } from './frame-stream.js';
 /** Reads frames from received bytes. */
 export { readFrames } from './frame-reader.js';
 export { FrameSplitter } from './frame-splitter.js';
-export { ACK_MEDIA_TYPE, JOURNAL_MEDIA_TYPE, peerRoutes } from './peer-routes.js';
-export { asksForAcks, parseAckQuery, parseJournalQuery } from './stream-requests.js';
+export { ACK_MEDIA_TYPE, JOURNAL_MEDIA_TYPE, WATCH_MEDIA_TYPE, peerRoutes } from './peer-routes.js';
+export { asksForAcks, parseAckQuery, parseJournalQuery, parseWatchQuery } from './stream-requests.js';

@@ -1,11 +1,11 @@
 import { TandemError, type Logger } from '../../common/index.js';
-import { ackCodec, journalCodec, type FrameCodec, type Tagged } from './frame-codec.js';
+import { ackCodec, journalCodec, watchCodec, type FrameCodec, type Tagged } from './frame-codec.js';
 import { readFrames } from './frame-reader.js';
 import { openFrameStream } from './frame-stream.js';
 import type { MemoryLink } from './memory-link.js';
 import { commandAnswer, errorFromProblem, problemOf, transportClosed } from './peer-errors.js';
-import { normalizedAckRequest, normalizedJournalRequest } from './stream-requests.js';
-import type { AckFrame, AckStreamRequest, ClusterCommandAnswer, ClusterEndpoint, JournalFrame, JournalStreamRequest, PeerTransport } from './transport.js';
+import { normalizedAckRequest, normalizedJournalRequest, normalizedWatchRequest } from './stream-requests.js';
+import type { AckFrame, AckStreamRequest, ClusterCommandAnswer, ClusterEndpoint, JournalFrame, JournalStreamRequest, PeerTransport, WatchFrame, WatchStreamRequest } from './transport.js';
 
 /** How a MemoryPeer reaches the endpoint registered under its URI. */
 export interface MemoryConnector {
@@ -39,6 +39,10 @@ export class MemoryPeer implements PeerTransport {
 
   acks(request: AckStreamRequest, signal: AbortSignal): AsyncIterable<AckFrame> {
     return this.#stream(signal, ackCodec, (endpoint, serverSignal) => endpoint.ackFrames(normalizedAckRequest(request), serverSignal));
+  }
+
+  watchMessages(request: WatchStreamRequest, signal: AbortSignal): AsyncIterable<WatchFrame> {
+    return this.#stream(signal, watchCodec, (endpoint, serverSignal) => endpoint.watchFrames(normalizedWatchRequest(request), serverSignal));
   }
 
   async command(command: unknown, signal?: AbortSignal): Promise<ClusterCommandAnswer> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { asEpoch, asEventId, parseInput, type Epoch, type EventId } from '../../common/index.js';
-import type { AckStreamRequest, JournalStreamRequest } from './transport.js';
+import type { AckStreamRequest, JournalStreamRequest, WatchStreamRequest } from './transport.js';
 
 /** Query parameters as they travel in a URL. */
 export type QueryText = Readonly<Record<string, string>>;
@@ -27,6 +27,26 @@ const ackQuerySchema = z.object({
   onlyAcks: z.literal('true', 'must be true'),
   epoch: epochText,
 });
+
+/** `GET /cluster/clusterWatchMessage?watchId=`. */
+const watchQuerySchema = z.object({
+  watchId: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'a watch id is 1–100 characters of [A-Za-z0-9._-]'),
+});
+
+/** The query a watch request travels as. */
+export function watchQuery(request: WatchStreamRequest): QueryText {
+  return { watchId: request.watchId };
+}
+
+/** The watch request a query stands for; throws InvalidRequest. */
+export function parseWatchQuery(query: unknown): WatchStreamRequest {
+  return { watchId: parseInput(watchQuerySchema, query, 'watch query').watchId };
+}
+
+/** As normalizedJournalRequest, for the watch stream. */
+export function normalizedWatchRequest(request: WatchStreamRequest): WatchStreamRequest {
+  return parseWatchQuery(watchQuery(request));
+}
 
 /** The query a journal request travels as. */
 export function journalQuery(request: JournalStreamRequest): QueryText {

@@ -14,6 +14,41 @@ export type AckFrame =
   /** Idle keep-alive; repeats the last ack. */
   | { readonly TYPE: 'Heartbeat'; readonly eventId: EventId };
 
+/** What a node tells the cluster watch (DESIGN §5); the watch answers a Request with a ClusterWatchAnswer command. */
+export type WatchFrame =
+  /** Sent every heartbeat interval: how this node sees the cluster. The watch times the silence between them on its own clock. */
+  | {
+      readonly TYPE: 'Heartbeat';
+      readonly nodeId: string;
+      readonly epoch: Epoch;
+      /** This node acts (commits) in `epoch`. */
+      readonly isActive: boolean;
+      /** The TYPE of the cluster state this node holds. */
+      readonly clusterState: string;
+      /** The active node by this node's journal; null while standalone. */
+      readonly activeId: string | null;
+      readonly lastEventId: EventId;
+    }
+  /** A request for consent to leave Coupled without the peer's word; two-phase: Ask, then Commit with the same requestId. */
+  | {
+      readonly TYPE: 'Request';
+      readonly requestId: string;
+      readonly nodeId: string;
+      readonly epoch: Epoch;
+      readonly ask: WatchAsk;
+      /** The node the asker wants to declare lost. */
+      readonly lostNodeId: string;
+      readonly phase: 'Ask' | 'Commit';
+    };
+
+/** What a node may ask the watch to consent to: the active drops its passive, or the passive takes over from the active. */
+export type WatchAsk = 'PassiveLost' | 'FailedOver';
+
+/** Who opens the watch stream: the watch's id, so the node can tell two watches apart in its log and view. */
+export interface WatchStreamRequest {
+  readonly watchId: string;
+}
+
 /** Where the passive wants the journal from; without a file, the endpoint chooses (e.g. the newest file's start). */
 export interface JournalStreamRequest {
   readonly fileEventId?: EventId;
@@ -43,6 +78,8 @@ export interface ClusterEndpoint {
   journalFrames(request: JournalStreamRequest, signal: AbortSignal): AsyncIterable<JournalFrame>;
   /** This node's acknowledgements; throws TandemError('ClusterNodeIsActive') when this node is active. */
   ackFrames(request: AckStreamRequest, signal: AbortSignal): AsyncIterable<AckFrame>;
+  /** What this node has to tell the cluster watch: heartbeats and consent requests, live. */
+  watchFrames(request: WatchStreamRequest, signal: AbortSignal): AsyncIterable<WatchFrame>;
   /** Executes a node-to-node command (`unknown`: narrow it); throws TandemError. */
   clusterCommand(command: unknown): Promise<ClusterCommandAnswer>;
 }
@@ -58,6 +95,8 @@ export interface PeerTransport {
   journal(request: JournalStreamRequest, signal: AbortSignal): AsyncIterable<JournalFrame>;
   /** The peer's acknowledgements as frames, live. */
   acks(request: AckStreamRequest, signal: AbortSignal): AsyncIterable<AckFrame>;
+  /** The peer's messages for the cluster watch, live (used by the watch process, which talks to nodes like a peer). */
+  watchMessages(request: WatchStreamRequest, signal: AbortSignal): AsyncIterable<WatchFrame>;
   /** Sends one node-to-node command; rejects with the signal's reason when aborted. */
   command(command: unknown, signal?: AbortSignal): Promise<ClusterCommandAnswer>;
   /** Ends this handle's open streams (with ShuttingDown) and refuses further calls. Idempotent. */

@@ -5,6 +5,8 @@ import type {
   ClusterEndpoint,
   JournalFrame,
   JournalStreamRequest,
+  WatchFrame,
+  WatchStreamRequest,
 } from '../../../src/cluster/transport/index.js';
 
 type FeedItem<F> = { readonly kind: 'frame'; readonly frame: F } | { readonly kind: 'end' } | { readonly kind: 'fail'; readonly err: unknown };
@@ -100,6 +102,9 @@ export class ScriptedEndpoint implements ClusterEndpoint {
   acks: FrameFeed<AckFrame>;
   refuseJournal: unknown = undefined;
   refuseAcks: unknown = undefined;
+  watch: FrameFeed<WatchFrame>;
+  refuseWatch: unknown = undefined;
+  readonly watchCalls: StreamCall<WatchStreamRequest>[] = [];
   onCommand: (command: unknown) => Promise<ClusterCommandAnswer> = async () => ({ TYPE: 'Accepted' });
   readonly journalCalls: StreamCall<JournalStreamRequest>[] = [];
   readonly ackCalls: StreamCall<AckStreamRequest>[] = [];
@@ -109,11 +114,12 @@ export class ScriptedEndpoint implements ClusterEndpoint {
   constructor() {
     this.journal = this.newJournalFeed();
     this.acks = this.newAckFeed();
+    this.watch = new FrameFeed<WatchFrame>(() => this.#changed());
   }
 
   /** Every call of any kind so far. */
   get callCount(): number {
-    return this.journalCalls.length + this.ackCalls.length + this.commands.length;
+    return this.journalCalls.length + this.ackCalls.length + this.watchCalls.length + this.commands.length;
   }
 
   newJournalFeed(): FrameFeed<JournalFrame> {
@@ -130,6 +136,10 @@ export class ScriptedEndpoint implements ClusterEndpoint {
 
   async *ackFrames(request: AckStreamRequest, signal: AbortSignal): AsyncGenerator<AckFrame, void, undefined> {
     yield* this.#serve(this.ackCalls, request, signal, this.refuseAcks, this.acks);
+  }
+
+  async *watchFrames(request: WatchStreamRequest, signal: AbortSignal): AsyncGenerator<WatchFrame, void, undefined> {
+    yield* this.#serve(this.watchCalls, request, signal, this.refuseWatch, this.watch);
   }
 
   async clusterCommand(command: unknown): Promise<ClusterCommandAnswer> {

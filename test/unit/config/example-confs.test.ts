@@ -51,8 +51,9 @@ describe('example configurations in conf/', () => {
       ['https://primary.example:8443', 'https://backup.example:8443'],
     );
     const dir = withPrivate(t, 'watch', ['https.crt', 'https.key', 'primary.crt', 'backup.crt']);
-    const w = loadWatchConfig({ configDir: dir, env: { WATCH_PASSWORD: 'w' }, secretsDir: '/nonexistent' });
-    assert.equal(w.clusterNodes[0]?.password, 'w');
+    const w = loadWatchConfig({ configDir: dir, env: { CLUSTER_PASSWORD: 'w' }, secretsDir: '/nonexistent' });
+    assert.equal(w.user, 'Controller');
+    assert.equal(w.password, 'w');
     assert.equal(w.https?.certificate, join(dir, 'private/https.crt'));
   });
 });

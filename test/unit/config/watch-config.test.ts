@@ -22,12 +22,14 @@ describe('loadWatchConfig', () => {
     });
     assert.deepEqual(loadWatchConfig({ configDir: dir, env: { WATCH_PASSWORD: 'pw' }, secretsDir: '/nonexistent' }), {
       clusterNodes: [{ uri: 'https://a:8443', user: 'Watch', password: 'pw' }, { uri: 'https://b:8443' }],
+      heartbeatMs: 1000,
+      heartbeatTimeoutMs: 2500,
       https: { certificate: join(dir, 'c.pem'), privateKey: join(dir, 'k.pem'), trustedCertificates: [join(dir, 'p.pem')] },
     });
   });
 
   test('an empty watch.conf means no nodes (they come from --node flags) and no TLS files', (t) => {
-    assert.deepEqual(loadWatchConfig({ configDir: configDir(t, { 'watch.conf': '' }), env: {} }), { clusterNodes: [] });
+    assert.deepEqual(loadWatchConfig({ configDir: configDir(t, { 'watch.conf': '' }), env: {} }), { clusterNodes: [], heartbeatMs: 500, heartbeatTimeoutMs: 2500 });
   });
 
   test('all errors at once: bad URI, unknown key, lone certificate, missing file', (t) => {

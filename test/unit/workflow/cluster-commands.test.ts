@@ -91,7 +91,7 @@ describe('parseClusterNodeCommand', () => {
     { TYPE: 'ClusterPrepareCoupling', activeId: 'Primary', passiveId: 'Backup', token },
     { TYPE: 'ClusterCouplingCallback', token },
     { TYPE: 'ClusterPassiveDown', passiveId: 'Backup' },
-    { TYPE: 'ClusterInhibitActivation', duration: 10_000 },
+    { TYPE: 'ClusterInhibitActivation', duration: 10_000, epoch: 3 },
   ];
   for (const body of good) {
     it(`accepts ${JSON.stringify(body).slice(0, 80)}`, () => assert.deepEqual(parseClusterNodeCommand(body), body));
@@ -114,9 +114,9 @@ describe('parseClusterNodeCommand', () => {
     ['a short token', { TYPE: 'ClusterCouplingCallback', token: 'abc' }, '$.token'],
     ['a bad passive id', { TYPE: 'ClusterPrepareCoupling', activeId: 'Primary', passiveId: 'Back up', token }, '$.passiveId'],
     ['a missing passiveId', { TYPE: 'ClusterPassiveDown' }, '$.passiveId'],
-    ['a zero duration', { TYPE: 'ClusterInhibitActivation', duration: 0 }, '$.duration'],
-    ['a duration in the wrong unit (ns)', { TYPE: 'ClusterInhibitActivation', duration: 10_000_000_000 }, '$.duration'],
-    ['a duration as text', { TYPE: 'ClusterInhibitActivation', duration: '10s' }, '$.duration'],
+    ['a zero duration', { TYPE: 'ClusterInhibitActivation', duration: 0, epoch: 3 }, '$.duration'],
+    ['a duration in the wrong unit (ns)', { TYPE: 'ClusterInhibitActivation', duration: 10_000_000_000, epoch: 3 }, '$.duration'],
+    ['a duration as text', { TYPE: 'ClusterInhibitActivation', duration: '10s', epoch: 3 }, '$.duration'],
     ['an unknown field', { TYPE: 'ClusterPassiveDown', passiveId: 'Backup', epoch: 3 }, '$.epoch'],
   ];
   for (const [what, body, path] of bad) {

@@ -1,0 +1,39 @@
+import type { Epoch, NodeId, TandemError } from '../common/index.js';
+import type { ClusterEndpoint, ClusterTiming, ConsentRequest, WitnessVerdict } from '../cluster/index.js';
+import type { ClusterSetting, LastFailover } from '../state/index.js';
+
+/** Why an active node gives up its role. */
+export type StepDown =
+  /** It handed the role over on purpose; its journal is the new active's prefix. */
+  | { readonly kind: 'SwitchedOver' }
+  /** It learnt of a higher epoch: another node took over, and its own tail past the failover point must go. */
+  | {
+      readonly kind: 'Lost';
+      readonly epoch: Epoch;
+      readonly source: string;
+      readonly setting?: ClusterSetting;
+      readonly lastFailover?: LastFailover;
+    };
+
+/** Why a passive node takes the active role. */
+export type TakeOver =
+  | { readonly kind: 'SwitchedOver' }
+  | { readonly kind: 'FailedOver'; readonly lostNodeId: NodeId };
+
+/** What a node in either role needs from the node that owns it: consent, the licence, and role changes. */
+export interface RoleHooks {
+  readonly timing: ClusterTiming;
+  /** Consent to leave Coupled without the peer: an operator's confirmation, else the cluster watch. Never throws. */
+  consent(request: ConsentRequest, signal: AbortSignal): Promise<WitnessVerdict>;
+  /** A cluster watch can answer: coupling needs one. */
+  witnessRegistered(): boolean;
+  /** May this node take authority automatically (failover, switchover)? The licence decides; giving authority up is never gated. */
+  mayTakeAuthority(): { readonly ok: true } | { readonly ok: false; readonly error: TandemError };
+  /** The owner closes this role and reopens the node as passive. Called at most once per role. */
+  stepDown(reason: StepDown): void;
+  /** The owner closes this role and reopens the node as active. Called at most once per role. */
+  takeOver(reason: TakeOver): void;
+}
+
+/** What a role serves the other node; the watch stream belongs to the node that owns the roles. */
+export type RoleEndpoint = Omit<ClusterEndpoint, 'watchFrames'>;
