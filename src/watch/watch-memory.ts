@@ -23,7 +23,10 @@ export const watchMemorySchema = z.discriminatedUnion('TYPE', [
     watchId,
     epoch,
     activeId: nodeId,
+    /** The active node of this epoch may have committed without its passive: FailedOver is refused in it. */
     passiveLostGrantedInEpoch: epoch.exactOptional(),
+    /** The active node's heartbeat showed it alone (not Coupled) in this epoch, so a later Coupled one means the passive has caught up. */
+    aloneSeenInEpoch: epoch.exactOptional(),
     failedOverGrantedInEpoch: epoch.exactOptional(),
   }),
 ]);

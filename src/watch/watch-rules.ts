@@ -143,7 +143,15 @@ function onHeartbeat(state: WatchState, source: string, heartbeat: Heartbeat, no
   switch (memory.TYPE) {
     case 'Untaught': {
       if (!heartbeat.isActive || heartbeat.activeId !== heartbeat.nodeId) return next;
-      const taught: TaughtMemory = { TYPE: 'Taught', watchId: memory.watchId, epoch: heartbeat.epoch, activeId: heartbeat.nodeId };
+      const alone = heartbeat.clusterState !== 'Coupled';
+      const taught: TaughtMemory = {
+        TYPE: 'Taught',
+        watchId: memory.watchId,
+        epoch: heartbeat.epoch,
+        activeId: heartbeat.nodeId,
+        // Untaught, the watch cannot know whether its predecessor let the active go on alone: the heartbeat says.
+        ...(alone ? { passiveLostGrantedInEpoch: heartbeat.epoch, aloneSeenInEpoch: heartbeat.epoch } : {}),
+      };
       effects.push({ TYPE: 'Persist', memory: taught });
       effects.push(
         log(
@@ -157,13 +165,44 @@ function onHeartbeat(state: WatchState, source: string, heartbeat: Heartbeat, no
     case 'Taught': {
       if (heartbeat.epoch > memory.epoch) return learnEpoch(next, memory, heartbeat, effects);
       if (heartbeat.epoch < memory.epoch) return noticeStale(next, memory, source, heartbeat, now, effects);
-      return next;
+      return heartbeat.nodeId === memory.activeId && heartbeat.isActive ? followActive(next, memory, heartbeat, effects) : next;
     }
     default: {
       const never: never = memory;
       throw new Error(`unexpected watch memory ${JSON.stringify(never)}`);
     }
   }
+}
+
+/**
+ * The active node's own word on whether it is coupled. Alone (any state but Coupled) it
+ * may commit what the passive lacks, so FailedOver is refused in this epoch; Coupled
+ * again after that, the passive has caught up (coupling waits for it), so the refusal
+ * ends. Only a Coupled heartbeat that follows an alone one counts: a heartbeat sent
+ * before the node wrote the PassiveLost the watch granted would still say Coupled.
+ */
+function followActive(state: WatchState, memory: TaughtMemory, heartbeat: Heartbeat, effects: WatchEffect[]): WatchState {
+  const epoch = memory.epoch;
+  let next: TaughtMemory;
+  if (heartbeat.clusterState !== 'Coupled') {
+    if (memory.aloneSeenInEpoch === epoch && memory.passiveLostGrantedInEpoch === epoch) return state;
+    next = { ...memory, passiveLostGrantedInEpoch: epoch, aloneSeenInEpoch: epoch };
+    effects.push(
+      log('info', { decision: 'ActiveAlone', nodeId: heartbeat.nodeId, epoch, clusterState: heartbeat.clusterState }, `${heartbeat.nodeId} is active without a coupled passive (${heartbeat.clusterState}) in epoch ${epoch}: no FailedOver in this epoch until it couples again`),
+    );
+  } else {
+    if (memory.aloneSeenInEpoch !== epoch) return state;
+    next = {
+      TYPE: 'Taught',
+      watchId: memory.watchId,
+      epoch,
+      activeId: memory.activeId,
+      ...(memory.failedOverGrantedInEpoch === undefined ? {} : { failedOverGrantedInEpoch: memory.failedOverGrantedInEpoch }),
+    };
+    effects.push(log('info', { decision: 'Recoupled', nodeId: heartbeat.nodeId, epoch }, `${heartbeat.nodeId} is coupled again in epoch ${epoch}: its passive has everything, FailedOver may be granted again`));
+  }
+  effects.push({ TYPE: 'Persist', memory: next });
+  return { ...state, memory: next };
 }
 
 /** A node knows a newer epoch (a switchover or a failover the watch did not see): the watch follows it. */

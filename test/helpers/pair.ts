@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { createTestPki, type TestPki } from './certificates.js';
 import { generateIssuerKeys, issueLicence } from '../../src/licence/index.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 import { makeNodeDirs, startTandem, startWatch, stopTandem, type TandemProcess } from './tandem-process.js';
 import { waitFor } from './wait.js';
 
@@ -31,6 +32,16 @@ export interface PairOptions {
   readonly backupConf?: string;
   /** Default 'valid'. */
   readonly licence?: PairLicence;
+  /** Route node-to-node and watch-to-node traffic through TCP proxies (`pair.net`) the test can block. */
+  readonly proxied?: boolean;
+}
+
+/** The proxies between the processes of a proxied pair: `toPrimary` carries the backup's requests to the primary, and so on. */
+export interface PairNet {
+  readonly toPrimary: TcpProxy;
+  readonly toBackup: TcpProxy;
+  readonly watchToPrimary: TcpProxy;
+  readonly watchToBackup: TcpProxy;
 }
 
 export interface Pair {
@@ -39,6 +50,10 @@ export interface Pair {
   readonly backup: PairNode;
   readonly watch: WatchNode;
   readonly client: Agent;
+  /** Set once a proxied pair's nodes have started (by `couple()` or `startProxies()`). */
+  readonly net: PairNet | undefined;
+  /** Starts the proxies of a proxied pair (the nodes must be running: the proxies need their ports). */
+  startProxies(): Promise<PairNet>;
   start(node: PairNode): Promise<void>;
   /** Starts the watch on both nodes' URIs (start the nodes first). */
   startWatch(): Promise<void>;
@@ -128,19 +143,36 @@ export async function createPair(options: PairOptions = {}): Promise<Pair> {
   const watch: WatchNode = { name: 'Watch', configDir: watchDirs.configDir, dataDir: watchDirs.dataDir, process: undefined };
   const client = new Agent({ connect: { ca: pki.ca.certificate } });
   const auth = `Basic ${Buffer.from(`${testUser}:${testPassword}`).toString('base64')}`;
+  let net: PairNet | undefined;
+  const port = (node: PairNode): number => Number(new URL(node.uri).port);
+  const via = (proxy: TcpProxy | undefined, node: PairNode): string => (proxy === undefined ? node.uri : `https://127.0.0.1:${proxy.port}`);
   const pair: Pair = {
     pki,
     primary,
     backup,
     watch,
     client,
+    get net() {
+      return net;
+    },
+    async startProxies() {
+      if (primary.uri === '' || backup.uri === '') throw new Error('start both nodes before the proxies: they need the ports');
+      net ??= {
+        toPrimary: await startTcpProxy(port(primary)),
+        toBackup: await startTcpProxy(port(backup)),
+        watchToPrimary: await startTcpProxy(port(primary)),
+        watchToBackup: await startTcpProxy(port(backup)),
+      };
+      return net;
+    },
     async start(node) {
       node.process = await startTandem(['--config-dir', node.configDir, '--data-dir', node.dataDir, '--https-port', node.uri === '' ? '0' : new URL(node.uri).port]);
       node.uri = new URL(node.process.api).origin;
     },
     async startWatch() {
       if (primary.uri === '' || backup.uri === '') throw new Error('start both nodes before the watch: it needs their URIs');
-      watch.process = await startWatch(['--config-dir', watch.configDir, '--data-dir', watch.dataDir, '--node', primary.uri, '--node', backup.uri]);
+      const uris = [via(net?.watchToPrimary, primary), via(net?.watchToBackup, backup)];
+      watch.process = await startWatch(['--config-dir', watch.configDir, '--data-dir', watch.dataDir, '--node', uris[0]!, '--node', uris[1]!]);
     },
     async kill(node, signal = 'SIGKILL') {
       const p = node.process;
@@ -164,7 +196,7 @@ export async function createPair(options: PairOptions = {}): Promise<Pair> {
     async appoint() {
       const r = await pair.call(primary, 'POST', '/command', {
         TYPE: 'ClusterAppointNodes',
-        idToUri: { Primary: primary.uri, Backup: backup.uri },
+        idToUri: { Primary: via(net?.toPrimary, primary), Backup: via(net?.toBackup, backup) },
         activeId: 'Primary',
       });
       if (r.status !== 200) throw new Error(`appoint failed: ${JSON.stringify(r.body)}`);
@@ -172,6 +204,7 @@ export async function createPair(options: PairOptions = {}): Promise<Pair> {
     async couple() {
       await pair.start(primary);
       await pair.start(backup);
+      if (options.proxied === true) await pair.startProxies();
       await pair.startWatch();
       await pair.appoint();
       await pair.waitForClusterState(primary, 'Coupled');
@@ -184,8 +217,13 @@ export async function createPair(options: PairOptions = {}): Promise<Pair> {
       }, timeoutMs);
     },
     async cleanup() {
+      const dump = process.env['TANDEM_TEST_DUMP_LOGS'];
+      if (dump !== undefined) {
+        for (const n of [...nodes, watch]) if (n.process !== undefined) await writeFile(join(dump, `${n.name}-${Date.now()}.log`), n.process.output());
+      }
       await pair.kill(watch);
       for (const n of nodes) await pair.kill(n);
+      for (const proxy of Object.values(net ?? {})) await proxy.close();
       await client.close();
       await pki.remove();
       for (const remove of removals) await remove();

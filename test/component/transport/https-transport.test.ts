@@ -9,7 +9,7 @@ import { asEpoch, asEventId, ManualClock, silentLogger, type ErrorCode } from '.
 import { createTestPki, opensslAvailable, type TestPki } from '../../helpers/certificates.js';
 import { FakeController } from '../../helpers/fake-controller.js';
 import { ScriptedEndpoint } from './scripted-endpoint.js';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
 import { rejectsWith, transportContract, type TransportFixture } from './transport-contract.js';
 
 const controllerId = 'tandem-test';

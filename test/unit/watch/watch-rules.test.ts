@@ -22,8 +22,8 @@ const taughtIn = (epoch: number, activeId = 'Primary', grants: Partial<Record<'p
   ...(grants.failedOverGrantedInEpoch === undefined ? {} : { failedOverGrantedInEpoch: asEpoch(grants.failedOverGrantedInEpoch) }),
 });
 
-function heartbeat(nodeId: string, epoch: number, isActive: boolean, activeId: string | null = isActive ? nodeId : 'Primary'): WatchFrame {
-  return { TYPE: 'Heartbeat', nodeId, epoch: asEpoch(epoch), isActive, clusterState: 'Coupled', activeId, lastEventId: asEventId(1000) };
+function heartbeat(nodeId: string, epoch: number, isActive: boolean, activeId: string | null = isActive ? nodeId : 'Primary', clusterState = 'Coupled'): WatchFrame {
+  return { TYPE: 'Heartbeat', nodeId, epoch: asEpoch(epoch), isActive, clusterState, activeId, lastEventId: asEventId(1000) };
 }
 
 function request(nodeId: string, ask: WatchAsk, lostNodeId: string, epoch: number, phase: 'Ask' | 'Commit', requestId = 'r-1'): WatchFrame {
@@ -225,6 +225,34 @@ describe('watch rules: FailedOver', () => {
     w.after(60_000);
     assertRefused(w.request('Backup', 'FailedOver', 'Primary', 3, 'Ask'), /PassiveLost was granted in epoch 3/);
     assert.deepEqual(w.memory, taughtIn(3, 'Primary', { passiveLostGrantedInEpoch: 3 }));
+  });
+
+  it('is refused while the active node says it is alone, and granted again once it says Coupled after that', () => {
+    const w = coupledWatch();
+    w.frame(heartbeat('Primary', 3, true, 'Primary', 'PassiveLost'));
+    assert.deepEqual(persists(w.effects), [{ ...taughtIn(3, 'Primary', { passiveLostGrantedInEpoch: 3 }), aloneSeenInEpoch: asEpoch(3) }]);
+    w.after(timing.watchValidMs + 1);
+    assertRefused(w.request('Backup', 'FailedOver', 'Primary', 3, 'Ask'), /PassiveLost was granted in epoch 3/);
+    w.heartbeat('Primary', 3, true);
+    assert.deepEqual(w.memory, taughtIn(3), 'coupled again: the passive has caught up');
+    w.after(timing.watchValidMs + 1);
+    assert.equal(w.consent('Backup', 'FailedOver', 'Primary', 3, 'r-again').verdict, 'Granted');
+  });
+
+  it('a Coupled heartbeat sent before the granted PassiveLost was written does not lift the refusal', () => {
+    const w = coupledWatch();
+    assert.equal(w.consent('Primary', 'PassiveLost', 'Backup', 3).verdict, 'Granted');
+    w.heartbeat('Primary', 3, true);
+    w.after(timing.watchValidMs + 1);
+    assertRefused(w.request('Backup', 'FailedOver', 'Primary', 3, 'Ask'), /PassiveLost was granted in epoch 3/);
+  });
+
+  it('an untaught watch taught by an active node that is alone refuses FailedOver in that epoch', () => {
+    const w = new Watch(untaught);
+    w.frame(heartbeat('Primary', 3, true, 'Primary', 'PassiveLost'));
+    w.heartbeat('Backup', 3, false);
+    w.after(timing.watchValidMs + 1);
+    assertRefused(w.request('Backup', 'FailedOver', 'Primary', 3, 'Ask'), /PassiveLost was granted in epoch 3/);
   });
 
   it('is refused when the watch has not heard the lost node since it started', () => {

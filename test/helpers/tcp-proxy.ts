@@ -10,6 +10,10 @@ export interface TcpProxy {
   readonly openCount: number;
   /** Breaks every open connection mid-stream, as a failing network would; new ones are still accepted. */
   cut(): void;
+  /** Breaks every open connection and refuses new ones until `heal()`: the target is unreachable through this proxy. */
+  block(): void;
+  /** Lets connections through again after `block()`. */
+  heal(): void;
   /** Stops accepting and breaks every open connection. */
   close(): Promise<void>;
 }
@@ -18,8 +22,13 @@ export interface TcpProxy {
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const pairs = new Set<readonly [Socket, Socket]>();
   let accepted = 0;
+  let blocked = false;
   const server = createServer((client) => {
     accepted += 1;
+    if (blocked) {
+      client.destroy();
+      return;
+    }
     const upstream = connect(targetPort, '127.0.0.1');
     const pair = [client, upstream] as const;
     pairs.add(pair);
@@ -58,6 +67,13 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       return pairs.size;
     },
     cut,
+    block: () => {
+      blocked = true;
+      cut();
+    },
+    heal: () => {
+      blocked = false;
+    },
     close: async () => {
       cut();
       await new Promise<void>((resolve) => server.close(() => resolve()));
