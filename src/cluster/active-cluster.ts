@@ -35,6 +35,12 @@ export interface ActiveHost {
   witnessRegistered(): boolean;
   /** Another node is active in a higher epoch: stop acting at once and rejoin as passive. */
   lost(epoch: Epoch, source: string, setting?: ClusterSetting, lastFailover?: LastFailover): void;
+  /**
+   * The node this one switched over to acts as active in the new epoch, so it has the
+   * SwitchedOver event even if its acknowledgement never arrived; false when no
+   * switchover is under way here.
+   */
+  handedOver(source: string): boolean;
 }
 
 /** What a refusal from the other node may say about who is active now (Problem arguments, so narrowed leniently). */
@@ -173,6 +179,7 @@ export class ActiveCluster {
       if (signal.aborted) return;
       // A node that refuses acknowledgements because it is active — in a higher epoch — has taken over: this node lost.
       if ((hasCode(err, 'ClusterNodeIsActive') || hasCode(err, 'ClusterEpochStale')) && this.#higherEpoch(err.arguments, `the node at ${uri}`)) return;
+      if (hasCode(err, 'ClusterNodeIsActive') && this.#o.host.handedOver(`the node at ${uri}, active now`)) return;
       this.#problem.set(err, `no acknowledgements from the passive at ${uri}`);
     } finally {
       stop.abort();
@@ -202,26 +209,32 @@ export class ActiveCluster {
    */
   async watchPassive(signal: AbortSignal): Promise<void> {
     const { clock, timing } = this.#o;
-    const startedAt = clock.monotonic();
+    // When the pair last became (being) coupled as seen by this loop: silence counts from then at the earliest.
+    let coupledSince: number | undefined;
     while (!signal.aborted) {
       await clock.sleep(timing.heartbeatMs / 2, signal).catch(() => undefined);
       if (signal.aborted) return;
       const state = this.#o.host.state();
       const cluster = state.cluster;
-      if (cluster.TYPE !== 'Coupled' && cluster.TYPE !== 'PreparedToBeCoupled') continue;
-      const silentFor = clock.monotonic() - (this.#lastAckFrameAt ?? startedAt);
+      if (cluster.TYPE !== 'Coupled' && cluster.TYPE !== 'PreparedToBeCoupled') {
+        coupledSince = undefined;
+        continue;
+      }
+      const now = clock.monotonic();
+      coupledSince ??= now;
+      const silentFor = now - Math.max(this.#lastAckFrameAt ?? 0, coupledSince);
       if (silentFor < timing.passiveLostMs) continue;
       const passiveId = passiveIdOf(cluster)!;
       const verdict = await this.#o.host.consent({ ask: 'PassiveLost', epoch: state.epoch, lostNodeId: passiveId }, signal);
       if (signal.aborted) return;
-      const now = this.#o.host.state();
+      const after = this.#o.host.state();
       if (verdict.granted) {
-        if (now.epoch !== state.epoch || (now.cluster.TYPE !== 'Coupled' && now.cluster.TYPE !== 'PreparedToBeCoupled')) continue;
+        if (after.epoch !== state.epoch || (after.cluster.TYPE !== 'Coupled' && after.cluster.TYPE !== 'PreparedToBeCoupled')) continue;
         this.#logger.warn({ passiveId, silentMs: Math.round(silentFor), by: verdict.by }, 'the passive is lost; going on alone with consent');
         this.#o.host.persist([{ TYPE: 'ClusterPassiveLost', id: passiveId }]);
         continue;
       }
-      if (verdict.epoch !== undefined && verdict.epoch > now.epoch) {
+      if (verdict.epoch !== undefined && verdict.epoch > after.epoch) {
         this.#reportLost(verdict.epoch, 'the cluster watch');
         return;
       }
@@ -313,6 +326,9 @@ export class ActiveCluster {
         if (command.epoch > host.state().epoch && command.setting.activeId !== host.nodeId) {
           this.#reportLost(command.epoch, 'the new active node', command.setting, command.lastFailover);
           return { TYPE: 'Accepted' };
+        }
+        if (command.epoch === host.state().epoch && command.setting.activeId !== host.nodeId && host.handedOver('the new active node')) {
+          throw new TandemError('NotReady', 'This node is handing over and becomes the passive node in a moment; try again.', {});
         }
         throw new TandemError('ClusterRoleConflict', 'This node is the active one, not a backup: configure the backup with js7.journal.cluster.node.is-backup = yes.', {
           nodeId: host.nodeId,

@@ -37,6 +37,8 @@ interface OpenStream {
   readonly watchId: string;
   readonly queue: WatchFrame[];
   readonly wakeup: Wakeup;
+  /** Monotonic ms of the next heartbeat; 0 sends one at once. */
+  nextHeartbeat: number;
 }
 
 /**
@@ -60,12 +62,11 @@ export class WatchLink implements Witness {
 
   /** `GET /cluster/clusterWatchMessage`: a heartbeat now and every interval, requests as they come. */
   async *frames(request: WatchStreamRequest, signal: AbortSignal): AsyncGenerator<WatchFrame> {
-    const stream: OpenStream = { watchId: request.watchId, queue: [], wakeup: new Wakeup(this.#o.clock) };
+    const stream: OpenStream = { watchId: request.watchId, queue: [], wakeup: new Wakeup(this.#o.clock), nextHeartbeat: 0 };
     this.#streams.add(stream);
     this.#lastWatchId = request.watchId;
     this.#logger.info({ watchId: request.watchId }, 'the cluster watch connected');
     try {
-      let nextHeartbeat = 0;
       while (!signal.aborted) {
         this.#lastContactAt = this.#o.clock.monotonic();
         const queued = stream.queue.shift();
@@ -74,16 +75,24 @@ export class WatchLink implements Witness {
           continue;
         }
         const now = this.#o.clock.monotonic();
-        if (now >= nextHeartbeat) {
-          nextHeartbeat = now + this.#o.timing.heartbeatMs;
+        if (now >= stream.nextHeartbeat) {
+          stream.nextHeartbeat = now + this.#o.timing.heartbeatMs;
           yield { TYPE: 'Heartbeat', ...this.#o.view() };
           continue;
         }
-        await stream.wakeup.sleep(nextHeartbeat - now, signal).catch(() => undefined);
+        await stream.wakeup.sleep(stream.nextHeartbeat - now, signal).catch(() => undefined);
       }
     } finally {
       this.#streams.delete(stream);
       this.#logger.info({ watchId: request.watchId }, 'the cluster watch disconnected');
+    }
+  }
+
+  /** The node's cluster state or its claim to act changed: every open stream sends a heartbeat now, so the watch need not wait an interval. */
+  viewChanged(): void {
+    for (const stream of this.#streams) {
+      stream.nextHeartbeat = 0;
+      stream.wakeup.poke();
     }
   }
 

@@ -141,6 +141,7 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
       consent: (request, signal) => this.#consent(request, signal),
       witnessRegistered: () => this.#watch.isRegistered(),
       mayTakeAuthority: () => this.#o.licence.permitsTakingAuthority(),
+      viewChanged: () => this.#watch.viewChanged(),
       stepDown: (reason) => once(() => this.#stepDown(reason)),
       takeOver: (reason) => once(() => this.#takeOver(reason)),
     };

@@ -111,6 +111,10 @@ export class Controller implements ControllerPort, RoleEndpoint {
   #fenced = false;
   /** A switchover is under way: no order advances, no job starts, no schedule fires. */
   #handingOver = false;
+  /** What the watch last saw of this node (#noticeViewChange). */
+  #viewed: { type: string; acts: boolean } = { type: '', acts: false };
+  /** The EventId of the ClusterSwitchedOver this node wrote, until the switchover is done. */
+  #switchedOverAt: EventId | undefined;
 
   private constructor(options: ControllerOptions) {
     this.#options = options;
@@ -255,6 +259,13 @@ export class Controller implements ControllerPort, RoleEndpoint {
           this.#fence();
           hooks.stepDown({ kind: 'Lost', epoch, source, ...(setting === undefined ? {} : { setting }), ...(lastFailover === undefined ? {} : { lastFailover }) });
         },
+        handedOver: (source) => {
+          const switchedOverAt = this.#switchedOverAt;
+          if (switchedOverAt === undefined) return false;
+          this.#logger.info({ source }, 'the other node acts on the switchover: it has the SwitchedOver event');
+          this.acknowledged(switchedOverAt);
+          return true;
+        },
       },
       journalDir,
       transport,
@@ -320,9 +331,19 @@ export class Controller implements ControllerPort, RoleEndpoint {
 
   /** The passive acknowledged everything up to `eventId` (durable and applied there). */
   acknowledged(eventId: EventId): void {
+    this.#noticeViewChange();
     if (eventId <= this.#ackedEventId) return;
     this.#ackedEventId = eventId;
     this.#publishCommitted();
+  }
+
+  /** Tells the owner when what the watch sees of this node (cluster state, whether it acts) changed. */
+  #noticeViewChange(): void {
+    const type = this.#state.cluster.TYPE;
+    const acts = this.actsConfirmed();
+    if (type === this.#viewed.type && acts === this.#viewed.acts) return;
+    this.#viewed = { type, acts };
+    this.#options.hooks?.viewChanged();
   }
 
   #isCommitted = (batch: PendingBatch<readonly Stamped[]>): boolean => {
@@ -346,6 +367,7 @@ export class Controller implements ControllerPort, RoleEndpoint {
     }
     const published = batches[batches.length - 1]!.lastEventId;
     this.#publishedEventId = published;
+    this.#noticeViewChange();
     this.#waiters.published(published);
     this.#releaseJournalFiles();
   }
@@ -457,9 +479,12 @@ export class Controller implements ControllerPort, RoleEndpoint {
         });
       }
       this.#persist([{ TYPE: 'ClusterSwitchedOver', activeId: passiveId }]);
-      await this.whenPublished(this.#journal!.lastEventId);
+      this.#switchedOverAt = this.#journal!.lastEventId;
+      // Published with the passive's acknowledgement, or with its word that it acts on the switchover (handedOver).
+      await this.whenPublished(this.#switchedOverAt);
     } catch (err) {
       this.#handingOver = false;
+      this.#switchedOverAt = undefined;
       this.#driver!.resume();
       throw err;
     }

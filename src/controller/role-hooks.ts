@@ -29,6 +29,8 @@ export interface RoleHooks {
   witnessRegistered(): boolean;
   /** May this node take authority automatically (failover, switchover)? The licence decides; giving authority up is never gated. */
   mayTakeAuthority(): { readonly ok: true } | { readonly ok: false; readonly error: TandemError };
+  /** The role's cluster state or its claim to act changed (the watch is told at once). */
+  viewChanged(): void;
   /** The owner closes this role and reopens the node as passive. Called at most once per role. */
   stepDown(reason: StepDown): void;
   /** The owner closes this role and reopens the node as active. Called at most once per role. */

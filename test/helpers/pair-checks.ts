@@ -125,3 +125,15 @@ export async function waitForIdenticalJournals(pair: Pair, timeoutMs = 20_000): 
     timeoutMs,
   );
 }
+
+/** Waits until `node` runs as the passive node of a coupled pair (a restarted node's own journal may say Coupled long before). */
+export async function waitForPassiveCoupled(pair: Pair, node: PairNode, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    `${node.name} to be the coupled passive node`,
+    async () => {
+      const s = await nodeState(pair, node);
+      return s['isActive'] === false && (s['clusterState'] as { TYPE?: string } | undefined)?.TYPE === 'Coupled' ? true : undefined;
+    },
+    timeoutMs,
+  );
+}

@@ -1,16 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPair, type Pair, type PairOptions } from '../helpers/pair.js';
 import {
   addOrder,
   assertJournalsPrefixConsistent,
+  cutFiles,
   jobStarts,
+  journalFiles,
   markerLines,
   markerWorkflow,
   nodeState,
+  orderStates,
+  waitForPassiveCoupled,
   waitForIdenticalJournals,
   waitForOrders,
   waitUntilActive,
@@ -76,7 +80,7 @@ test('SIGKILL of the active during running jobs: the backup takes over, finishes
   assert.equal((await nodeState(pair, pair.backup))['epoch'], epoch + 1, 'the failover raised the epoch');
 
   await pair.start(pair.primary);
-  await pair.waitForClusterState(pair.primary, 'Coupled');
+  await waitForPassiveCoupled(pair, pair.primary);
   await pair.waitForClusterState(pair.backup, 'Coupled');
   assert.equal((await pair.call(pair.primary, 'GET', '/health/active')).status, 503, 'the old primary rejoined as the passive node');
   await waitForIdenticalJournals(pair);
@@ -86,8 +90,99 @@ test('SIGKILL of the active during running jobs: the backup takes over, finishes
   assert.equal(await addOrder(pair, pair.primary, 'back-1', 'fo/restartable'), 200);
   acknowledged.push('back-1');
   await waitForOrders(pair, pair.primary, ['back-1'], ['Finished']);
-  await pair.waitForClusterState(pair.backup, 'Coupled');
+  await waitForPassiveCoupled(pair, pair.backup);
   await assertNothingLost(s, acknowledged, pair.primary);
   await assertNothingLost(s, acknowledged, pair.backup);
   await assertJournalsPrefixConsistent(pair);
+});
+
+test('an unreplicated tail on the old active is cut at the failover point and kept in a file named for it', async (t) => {
+  const s = await coupledScenario(t, { proxied: true });
+  const { pair } = s;
+  const net = pair.net!;
+  assert.equal(await addOrder(pair, pair.primary, 'kept-1', 'fo/restartable'), 200);
+  // The backup can no longer read the journal: what the primary writes now stays on the primary.
+  net.toPrimary.block();
+  const unacknowledged = addOrder(pair, pair.primary, 'tail-1', 'fo/restartable').catch(() => 'no answer');
+  await waitFor('the primary to write the order that is never replicated', async () => {
+    for (const bytes of (await journalFiles(pair.primary)).values()) if (bytes.includes('tail-1')) return true;
+    return undefined;
+  });
+  await pair.kill(pair.primary, 'SIGKILL');
+  assert.equal(await unacknowledged, 'no answer', 'the order was never acknowledged');
+  net.toPrimary.heal();
+  await waitUntilActive(pair, pair.backup);
+  assert.equal((await orderStates(pair, pair.backup)).has('tail-1'), false, 'the backup never had the unacknowledged order');
+
+  await pair.start(pair.primary);
+  await waitForPassiveCoupled(pair, pair.primary);
+  const cut = await cutFiles(pair.primary);
+  assert.equal(cut.length, 1, `one file keeps the cut bytes: ${cut.join()}`);
+  assert.match(cut[0]!, /\.journal\.cut-FailedOver-\d+$/);
+  assert.ok((await readFile(join(pair.primary.dataDir, 'state', cut[0]!))).includes('tail-1'), 'the cut bytes hold the unreplicated order');
+  assert.equal((await orderStates(pair, pair.primary)).has('tail-1'), false, 'the rejoined node forgot the cut order');
+  await waitForIdenticalJournals(pair);
+  await assertNothingLost(s, ['kept-1'], pair.backup);
+});
+
+test('the passive killed 5 times: each time the watch consents to PassiveLost, orders go on, and the pair couples again', async (t) => {
+  const s = await coupledScenario(t);
+  const { pair } = s;
+  const acknowledged: string[] = [];
+  for (let round = 0; round < 5; round++) {
+    await pair.kill(pair.backup, 'SIGKILL');
+    // Answered only once the watch has let the primary go on without its passive.
+    assert.equal(await addOrder(pair, pair.primary, `alone-${round}`, 'fo/restartable'), 200);
+    acknowledged.push(`alone-${round}`);
+    assert.equal((await pair.call(pair.primary, 'GET', '/cluster')).body['TYPE'], 'PassiveLost');
+    await pair.start(pair.backup);
+    await pair.waitForClusterState(pair.primary, 'Coupled');
+    await pair.waitForClusterState(pair.backup, 'Coupled');
+  }
+  await waitForOrders(pair, pair.backup, acknowledged, ['Finished']);
+  await assertNothingLost(s, acknowledged, pair.backup);
+  await waitForIdenticalJournals(pair);
+});
+
+test('a planned shutdown of the active is no failover; restarted, it is active again and the pair couples', async (t) => {
+  const s = await coupledScenario(t);
+  const { pair } = s;
+  assert.equal(await addOrder(pair, pair.primary, 'before-1', 'fo/restartable'), 200);
+  await waitForOrders(pair, pair.primary, ['before-1'], ['Finished']);
+  assert.equal((await pair.call(pair.primary, 'POST', '/command', { TYPE: 'ShutDown' })).status, 200);
+  assert.equal(await pair.primary.process!.exited, 0);
+  pair.primary.process = undefined;
+  await pair.waitForClusterState(pair.backup, 'ActiveShutDown');
+  // Silent far longer than the failover would take: the backup still does not act.
+  await waitFor('the backup to have heard nothing for twice the heartbeat timeout', async () => {
+    const age = (await nodeState(pair, pair.backup))['lastHeartbeatAgeMs'];
+    return typeof age === 'number' && age > 4_000 ? true : undefined;
+  });
+  assert.equal((await pair.call(pair.backup, 'GET', '/health/active')).status, 503, 'no failover after a planned shutdown');
+  await pair.start(pair.primary);
+  await pair.waitForClusterState(pair.primary, 'Coupled');
+  await pair.waitForClusterState(pair.backup, 'Coupled');
+  await waitUntilActive(pair, pair.primary);
+  assert.equal(await addOrder(pair, pair.primary, 'after-1', 'fo/restartable'), 200);
+  await waitForOrders(pair, pair.backup, ['before-1', 'after-1'], ['Finished']);
+  await assertJournalsPrefixConsistent(pair);
+});
+
+test('a switchover during a running job waits for it, moves the active role, and back', async (t) => {
+  const s = await coupledScenario(t, { seconds: 2 });
+  const { pair } = s;
+  assert.equal(await addOrder(pair, pair.primary, 'once-sw', 'fo/once'), 200);
+  await waitForJobStart(s.marker, 'once-sw');
+  assert.equal((await pair.call(pair.primary, 'POST', '/command', { TYPE: 'ClusterSwitchOver' })).status, 200);
+  await waitUntilActive(pair, pair.backup);
+  assert.equal((await orderStates(pair, pair.backup)).get('once-sw'), 'Finished', 'the job ended on the primary before it handed over');
+  assert.equal(await addOrder(pair, pair.backup, 'on-backup', 'fo/restartable'), 200);
+  await waitForPassiveCoupled(pair, pair.primary);
+  assert.equal((await pair.call(pair.primary, 'GET', '/health/active')).status, 503);
+  assert.equal((await pair.call(pair.backup, 'POST', '/command', { TYPE: 'ClusterSwitchOver' })).status, 200);
+  await waitUntilActive(pair, pair.primary);
+  await waitForOrders(pair, pair.primary, ['once-sw', 'on-backup'], ['Finished']);
+  await waitForPassiveCoupled(pair, pair.backup);
+  await assertNothingLost(s, ['once-sw', 'on-backup'], pair.backup);
+  await waitForIdenticalJournals(pair);
 });
