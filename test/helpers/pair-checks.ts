@@ -126,13 +126,20 @@ export async function waitForIdenticalJournals(pair: Pair, timeoutMs = 20_000): 
   );
 }
 
-/** Waits until `node` runs as the passive node of a coupled pair (a restarted node's own journal may say Coupled long before). */
+/**
+ * Waits until `node` runs as the passive node of a coupled pair: both nodes say Coupled in
+ * the same epoch and the other one acts (a restarted node's own journal may say Coupled long before).
+ */
 export async function waitForPassiveCoupled(pair: Pair, node: PairNode, timeoutMs = 20_000): Promise<void> {
+  const other = node === pair.primary ? pair.backup : pair.primary;
+  const coupledIn = (s: Record<string, unknown>): unknown => ((s['clusterState'] as { TYPE?: string } | undefined)?.TYPE === 'Coupled' ? s['epoch'] : undefined);
   await waitFor(
     `${node.name} to be the coupled passive node`,
     async () => {
-      const s = await nodeState(pair, node);
-      return s['isActive'] === false && (s['clusterState'] as { TYPE?: string } | undefined)?.TYPE === 'Coupled' ? true : undefined;
+      const passive = await nodeState(pair, node);
+      const active = await nodeState(pair, other);
+      const epoch = coupledIn(passive);
+      return passive['isActive'] === false && active['isActive'] === true && epoch !== undefined && epoch === coupledIn(active) ? true : undefined;
     },
     timeoutMs,
   );

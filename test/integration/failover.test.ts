@@ -1,17 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createPair, type Pair, type PairOptions } from '../helpers/pair.js';
+import { assertNothingLost, coupledScenario, waitForJobStart } from '../helpers/failover-scenario.js';
 import {
   addOrder,
   assertJournalsPrefixConsistent,
   cutFiles,
-  jobStarts,
   journalFiles,
-  markerLines,
-  markerWorkflow,
   nodeState,
   orderStates,
   waitForPassiveCoupled,
@@ -20,42 +16,6 @@ import {
   waitUntilActive,
 } from '../helpers/pair-checks.js';
 import { waitFor } from '../helpers/wait.js';
-
-interface Scenario {
-  readonly pair: Pair;
-  /** File outside both nodes where every job marks its start and end. */
-  readonly marker: string;
-}
-
-/** A coupled pair with two workflows: `fo/restartable` and `fo/once`, each a job of `seconds` that marks its runs. */
-async function coupledScenario(t: { after(fn: () => Promise<void>): void }, options: PairOptions & { seconds?: number } = {}): Promise<Scenario> {
-  const markerDir = await mkdtemp(join(tmpdir(), 'tandem-marker-'));
-  t.after(() => rm(markerDir, { recursive: true, force: true }));
-  const marker = join(markerDir, 'jobs.log');
-  const pair = await createPair(options);
-  t.after(() => pair.cleanup());
-  await pair.couple();
-  const seconds = options.seconds ?? 2;
-  for (const [path, restartable] of [['fo/restartable', true], ['fo/once', false]] as const) {
-    const r = await pair.call(pair.primary, 'POST', '/command', markerWorkflow(path, marker, { seconds, restartable }));
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-  }
-  return { pair, marker };
-}
-
-async function waitForJobStart(marker: string, id: string): Promise<void> {
-  await waitFor(`the job of ${id} to start`, async () => ((await markerLines(marker)).includes(`start ${id}`) ? true : undefined));
-}
-
-/** After every scenario: acknowledged orders all exist on `node`, no job of fo/once started twice. */
-async function assertNothingLost(s: Scenario, acknowledged: readonly string[], node: Scenario['pair']['primary']): Promise<void> {
-  const r = await s.pair.call(node, 'GET', '/order');
-  const ids = new Set((r.body['orders'] as { id: string }[]).map((o) => o.id));
-  for (const id of acknowledged) assert.ok(ids.has(id), `acknowledged order ${id} is on ${node.name}`);
-  for (const [id, starts] of await jobStarts(s.marker)) {
-    if (id.startsWith('once-')) assert.equal(starts, 1, `the non-restartable job of ${id} started ${starts} times`);
-  }
-}
 
 test('SIGKILL of the active during running jobs: the backup takes over, finishes what it may, the old primary rejoins, and the pair switches back', async (t) => {
   const s = await coupledScenario(t);
