@@ -22,6 +22,7 @@ import { createLogger } from '../src/common/index.js';
 import { startNode, type RunningNode } from '../src/app.js';
 import { inspectJournal } from '../src/journal/index.js';
 import { createTestPki, type TestPki } from '../test/helpers/certificates.js';
+import { startWatch, stopTandem, type TandemProcess } from '../test/helpers/tandem-process.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -63,6 +64,26 @@ async function nodeDir(base: string, pki: TestPki, name: string, extra = ''): Pr
   await copyFile(pki.node(name === 'Backup' ? 'Backup' : 'Primary').privateKeyFile, join(configDir, 'private/https.key'));
   await writeFile(join(configDir, 'private/ca.crt'), pki.ca.certificate);
   return { configDir, dataDir };
+}
+
+/** The cluster watch (coupling needs one): a child process with its own client certificate. */
+async function startBenchWatch(base: string, pki: TestPki, nodeUris: readonly string[]): Promise<TandemProcess> {
+  const configDir = join(base, 'Watch', 'config');
+  const dataDir = join(base, 'Watch', 'data');
+  await mkdir(join(configDir, 'private'), { recursive: true });
+  await mkdir(dataDir, { recursive: true });
+  const watchConf = [
+    'js7.journal.cluster.watch.user = bench',
+    'js7.journal.cluster.watch.password = "bench-secret"',
+    'js7.web.https.certificate = "private/https.crt"',
+    'js7.web.https.private-key = "private/https.key"',
+    'js7.web.https.trusted-certificates = ["private/ca.crt"]',
+  ];
+  await writeFile(join(configDir, 'watch.conf'), watchConf.join('\n'));
+  await copyFile(pki.node('Watch').certificateFile, join(configDir, 'private/https.crt'));
+  await copyFile(pki.node('Watch').privateKeyFile, join(configDir, 'private/https.key'));
+  await writeFile(join(configDir, 'private/ca.crt'), pki.ca.certificate);
+  return startWatch(['--config-dir', configDir, '--data-dir', dataDir, ...nodeUris.flatMap((u) => ['--node', u])]);
 }
 
 const user = { userId: 'bench', permissions: new Set(['SuperPermission']) };
@@ -136,12 +157,13 @@ async function waitUntil(what: string, probe: () => Promise<boolean> | boolean, 
 
 async function main(): Promise<void> {
   const base = await mkdtemp(join(os.tmpdir(), 'tandem-repl-bench-'));
-  const pki = await createTestPki();
+  const pki = await createTestPki({ nodes: ['Primary', 'Backup', 'Watch'] });
   const logger = createLogger({ level: 'warn' });
   const client = new Agent({ connect: { ca: pki.ca.certificate } });
   const rows: Row[] = [];
   const deploy = { TYPE: 'DeployWorkflow', workflow: { path: 'bench/finish', instructions: [{ TYPE: 'Finish' }] } };
   let backup: ChildProcess | undefined;
+  let watch: TandemProcess | undefined;
   try {
     // Standalone, in the same run, for the ratio.
     const alone = await nodeDir(base, pki, 'Alone');
@@ -156,6 +178,7 @@ async function main(): Promise<void> {
     const primary = await startNode({ ...primaryDirs, host: '127.0.0.1', httpsPort: 0, logger, onStop: () => undefined });
     backup = await startBackup(backupDirs, backupPort);
     const backupUri = `https://127.0.0.1:${backupPort}`;
+    watch = await startBenchWatch(base, pki, [primary.url, backupUri]);
     await primary.controller.executeCommand({ TYPE: 'ClusterAppointNodes', idToUri: { Primary: primary.url, Backup: backupUri }, activeId: 'Primary' }, user);
     progress('appointing the pair');
     await waitUntil('Coupled', () => primary.controller.clusterView(false)['TYPE'] === 'Coupled', 30_000);
@@ -208,6 +231,7 @@ async function main(): Promise<void> {
     backup = undefined;
     report(rows, { events: behind, seconds: catchUpSeconds });
   } finally {
+    if (watch !== undefined) await stopTandem(watch, 'SIGTERM');
     backup?.kill('SIGKILL');
     await client.close();
     await pki.remove();

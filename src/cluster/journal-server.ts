@@ -51,6 +51,7 @@ export async function* serveJournal(o: JournalServerOptions, request: JournalStr
   let current: EventId = file;
   // One handle per file for the whole stream: an open and close per frame cost more than the read itself on the commit path.
   let handle: FileHandle | undefined;
+  let lastHeartbeatAt = Number.NEGATIVE_INFINITY;
   try {
     while (!signal.aborted) {
       const at = journal.position();
@@ -77,7 +78,16 @@ export async function* serveJournal(o: JournalServerOptions, request: JournalStr
           continue;
         }
       }
+      const now = o.clock.monotonic();
+      if (current === at.fileEventId && now - lastHeartbeatAt >= o.heartbeatMs) {
+        // The reader has all that is synced. Said at least once an interval even while writing goes
+        // on without pause, when the journal is never still for a whole interval: the passive couples on it.
+        lastHeartbeatAt = now;
+        yield { TYPE: 'Heartbeat', fileEventId: current, position, lastEventId: journal.committedEventId, epoch: o.epoch() };
+        continue;
+      }
       if (!(await changeOrTimeout(journal, { fileEventId: current, position }, o, signal))) {
+        lastHeartbeatAt = o.clock.monotonic();
         yield { TYPE: 'Heartbeat', fileEventId: current, position, lastEventId: journal.committedEventId, epoch: o.epoch() };
       }
     }

@@ -73,6 +73,8 @@ export class PassiveNode implements ControllerPort, RoleEndpoint {
   #couplingAskedAt = -Infinity;
   #lastFrameAt: number | undefined;
   #fenced: boolean;
+  /** The first journal request is logged, so an operator sees where replication starts. */
+  #streamLogged = false;
   #inhibitedUntil = -Infinity;
   /** SwitchedOver names this node: it takes over once its acknowledgement of that event is out. */
   #promoteAfter: EventId | undefined;
@@ -232,6 +234,13 @@ export class PassiveNode implements ControllerPort, RoleEndpoint {
     this.#o.hooks.takeOver({ kind: 'SwitchedOver' });
   }
 
+  /** Whether this node's journal goes on past `point` (a failover point it must cut back to first). */
+  #endsAfter(point: { readonly fileEventId: EventId; readonly position: number }): boolean {
+    const end = this.#replica?.end();
+    if (end === undefined) return false;
+    return end.fileEventId > point.fileEventId || (end.fileEventId === point.fileEventId && end.position > point.position);
+  }
+
   #activeUri(): string | undefined {
     const setting = this.#setting;
     return setting === undefined ? undefined : setting.idToUri[setting.activeId];
@@ -256,6 +265,10 @@ export class PassiveNode implements ControllerPort, RoleEndpoint {
           ...(end === undefined ? {} : { fileEventId: end.fileEventId, position: end.position }),
           ...(journalId === undefined ? {} : { journalId }),
         };
+        if (!this.#streamLogged) {
+          this.#streamLogged = true;
+          this.#logger.info({ uri, epoch: request.epoch, fileEventId: request.fileEventId, position: request.position }, 'streaming the journal from the active node');
+        }
         for await (const frame of this.#o.transport.peer(uri).journal(request, signal)) {
           this.#lastFrameAt = clock.monotonic();
           this.#problem.clear();
@@ -407,7 +420,7 @@ export class PassiveNode implements ControllerPort, RoleEndpoint {
             { expected: own, got: journalId },
           );
         }
-        if (lastFailover !== undefined && lastFailover.lostNodeId === this.#o.nodeId && lastFailover.epoch > ownEpoch) {
+        if (lastFailover !== undefined && lastFailover.lostNodeId === this.#o.nodeId && lastFailover.epoch > ownEpoch && this.#endsAfter(lastFailover.failedAt)) {
           // This node is the one that failed: its journal may go on past the failover point, which must be cut first.
           this.#leaving = true;
           this.#o.hooks.stepDown({ kind: 'Lost', epoch, source: 'the new active node', setting, lastFailover });

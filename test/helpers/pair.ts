@@ -34,6 +34,8 @@ export interface PairOptions {
   readonly licence?: PairLicence;
   /** Route node-to-node and watch-to-node traffic through TCP proxies (`pair.net`) the test can block. */
   readonly proxied?: boolean;
+  /** 'fast' (default): heartbeat 250 ms, timeout 2 s, for quick tests; 'default': the product's defaults (benchmarks). */
+  readonly timing?: 'fast' | 'default';
 }
 
 /** The proxies between the processes of a proxied pair: `toPrimary` carries the backup's requests to the primary, and so on. */
@@ -89,6 +91,14 @@ export function pairConf(name: 'Primary' | 'Backup', extra = ''): string {
   ].join('\n');
 }
 
+/** Drops the heartbeat settings, leaving the product's defaults. */
+function withDefaultTiming(conf: string): string {
+  return conf
+    .split('\n')
+    .filter((line) => !line.startsWith('js7.journal.cluster.heartbeat'))
+    .join('\n');
+}
+
 /** watch.conf of the pair's watch: the nodes' timing, their cluster login, and a client certificate from the pair's CA. */
 const watchConf = [
   'js7.journal.cluster.heartbeat = 250ms',
@@ -130,14 +140,15 @@ export async function createPair(options: PairOptions = {}): Promise<Pair> {
   const nodes: PairNode[] = [];
   const removals: (() => Promise<void>)[] = [];
   for (const name of ['Primary', 'Backup'] as const) {
-    const conf = (name === 'Primary' ? options.primaryConf : options.backupConf) ?? pairConf(name);
+    const given = (name === 'Primary' ? options.primaryConf : options.backupConf) ?? pairConf(name);
+    const conf = options.timing === 'default' ? withDefaultTiming(given) : given;
     const dirs = await makeNodeDirs(conf, licenceFiles(options.licence ?? 'valid'));
     removals.push(dirs.cleanup);
     await installCertificates(pki, name, dirs.configDir);
     nodes.push({ name, configDir: dirs.configDir, dataDir: dirs.dataDir, process: undefined, uri: '' });
   }
   const [primary, backup] = nodes as [PairNode, PairNode];
-  const watchDirs = await makeNodeDirs('', { 'watch.conf': watchConf });
+  const watchDirs = await makeNodeDirs('', { 'watch.conf': options.timing === 'default' ? withDefaultTiming(watchConf) : watchConf });
   removals.push(watchDirs.cleanup);
   await installCertificates(pki, 'Watch', watchDirs.configDir);
   const watch: WatchNode = { name: 'Watch', configDir: watchDirs.configDir, dataDir: watchDirs.dataDir, process: undefined };
