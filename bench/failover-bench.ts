@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createPair, type Pair, type PairNode } from '../test/helpers/pair.js';
-import { nodeState, waitForPassiveCoupled, waitUntilActive } from '../test/helpers/pair-checks.js';
+import { journalFiles, nodeState, waitForPassiveCoupled, waitUntilActive } from '../test/helpers/pair-checks.js';
 import { waitFor } from '../test/helpers/wait.js';
 
 const { values } = parseArgs({
@@ -49,6 +49,8 @@ function progress(what: string): void {
 /** Clients that add orders without pause to whichever node answers, remembering every acknowledged one. */
 class Load {
   readonly acknowledged = new Set<string>();
+  /** Who acknowledged each order, and when (ms since the start): evidence when one goes missing. */
+  readonly ackedBy = new Map<string, string>();
   #target: PairNode;
   #seq = 0;
   #stopped = false;
@@ -95,6 +97,7 @@ class Load {
       }
       if (status === 200) {
         this.acknowledged.add(id);
+        this.ackedBy.set(id, `${node.name}@${Math.round(performance.now())}`);
         if (node === this.#watchFor && this.#firstAnswerAt === undefined) this.#firstAnswerAt = performance.now();
       } else {
         // Not (or no longer) the active node: try the other one after a moment.
@@ -123,12 +126,23 @@ async function failedOverAt(pair: Pair, node: PairNode, after: number): Promise<
   return Math.floor(event.eventId / 1000);
 }
 
-async function missing(pair: Pair, node: PairNode, acknowledged: ReadonlySet<string>): Promise<number> {
+async function missing(pair: Pair, node: PairNode, load: Load): Promise<number> {
+  // Taken before asking: the load goes on, and what is acknowledged after the answer cannot be in it.
+  const acknowledged = [...load.acknowledged];
   const r = await pair.call(node, 'GET', '/order');
   const ids = new Set((r.body['orders'] as { id: string }[]).map((o) => o.id));
-  let lost = 0;
-  for (const id of acknowledged) if (!ids.has(id)) lost += 1;
-  return lost;
+  const lost = acknowledged.filter((id) => !ids.has(id));
+  if (lost.length > 0) {
+    // Evidence for hunting the cause: who answered, and which journal holds the order's bytes.
+    for (const id of lost) {
+      const holders: string[] = [];
+      for (const n of [pair.primary, pair.backup]) {
+        for (const [file, bytes] of await journalFiles(n)) if (bytes.includes(id)) holders.push(`${n.name}/${file}`);
+      }
+      progress(`LOST ${id}: acknowledged by ${load.ackedBy.get(id) ?? '?'}; in journals: ${holders.join(', ') || 'none'}; now ${Math.round(performance.now())}`);
+    }
+  }
+  return lost.length;
 }
 
 function quantile(sorted: readonly number[], q: number): number {
@@ -152,7 +166,7 @@ async function runTrials(pair: Pair, load: Load): Promise<Trial[]> {
     await waitUntilActive(pair, survivor, 60_000);
     const answeredAt = await waitFor('the new active to answer an AddOrder', () => load.firstAnswerAt, 30_000);
     const eventAt = await failedOverAt(pair, survivor, lastEventId);
-    const lost = await missing(pair, survivor, load.acknowledged);
+    const lost = await missing(pair, survivor, load);
     const result: Trial = {
       trial,
       killed: victim.name,
@@ -162,6 +176,7 @@ async function runTrials(pair: Pair, load: Load): Promise<Trial[]> {
       lost,
     };
     results.push(result);
+    if (lost > 0 && process.env['TANDEM_BENCH_STOP_ON_LOSS'] !== undefined) throw new Error(`trial ${trial} lost ${lost} acknowledged orders`);
     progress(`trial ${trial}: killed ${victim.name}; first event after ${result.toFirstEventMs} ms, first answer after ${result.toFirstAnswerMs} ms; lost ${lost}`);
     await pair.start(victim);
     await waitForPassiveCoupled(pair, victim, 60_000);

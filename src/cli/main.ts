@@ -4,6 +4,7 @@ import { runStartCommand } from './start-command.js';
 import { runDevCommand } from './dev-command.js';
 import { runLicenseCommand } from './license-command.js';
 import { runWatchCommand } from './watch-command.js';
+import { runClusterCommand } from './cluster-command.js';
 import { reportError } from './report-error.js';
 import { productVersion } from '../app.js';
 
@@ -11,6 +12,8 @@ const usage = `tandem — a workflow controller pair with a replicated journal
 
   tandem start --config-dir DIR --data-dir DIR [--https-port N | --http-port N] [--host ADDR] [--log-level L]
   tandem watch --config-dir DIR --data-dir DIR [--node URL]... [--log-level L]   the cluster watch (needs two nodes)
+  tandem cluster status|switchover|shutdown --url URL [--url URL] [--user U] [--ca FILE] [--json]
+  tandem cluster confirm-loss --url URL [--url URL] --lost NODE_ID   stand in for the watch once
   tandem journal inspect DATA_DIR      summary of the journal files
   tandem journal verify DATA_DIR       check every record; exit 1 when damaged
   tandem dev                           local node for trying Tandem (what npm start runs)
@@ -34,6 +37,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runWatchCommand(rest);
     case 'license':
       return runLicenseCommand(rest);
+    case 'cluster':
+      return runClusterCommand(rest);
     case '--version':
     case 'version':
       process.stdout.write(`${productVersion()}\n`);

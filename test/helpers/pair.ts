@@ -1,10 +1,12 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, writeFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { createTestPki, type TestPki } from './certificates.js';
 import { generateIssuerKeys, issueLicence } from '../../src/licence/index.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
-import { makeNodeDirs, startTandem, startWatch, stopTandem, type TandemProcess } from './tandem-process.js';
+import { cliPath, makeNodeDirs, startTandem, startWatch, stopTandem, type TandemProcess } from './tandem-process.js';
 import { waitFor } from './wait.js';
 
 export interface PairNode {
@@ -61,6 +63,8 @@ export interface Pair {
   startWatch(): Promise<void>;
   kill(node: PairNode | WatchNode, signal?: NodeJS.Signals): Promise<number | string>;
   call(node: PairNode, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** Runs `tandem cluster SUB --url <both nodes> …` as the test user; resolves with its exit code and output. */
+  cli(sub: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   /** A GET whose answer is text (metrics). */
   text(node: PairNode, path: string): Promise<string>;
   appoint(): Promise<void>;
@@ -126,6 +130,12 @@ function licenceFiles(licence: PairLicence): Record<string, string> {
   };
 }
 
+/** With TANDEM_TEST_DUMP_LOGS=DIR, keeps what a stopped process wrote as DIR/<name>-<ms>.log (for hunting a failure). */
+async function dumpLog(name: string, p: TandemProcess): Promise<void> {
+  const dir = process.env['TANDEM_TEST_DUMP_LOGS'];
+  if (dir !== undefined) await writeFile(join(dir, `${name}-${Date.now()}.log`), p.output());
+}
+
 /** Copies the certificate and key of `name` and the CA into `configDir/private`. */
 async function installCertificates(pki: TestPki, name: string, configDir: string): Promise<void> {
   await mkdir(join(configDir, 'private'), { recursive: true });
@@ -188,7 +198,10 @@ export async function createPair(options: PairOptions = {}): Promise<Pair> {
     async kill(node, signal = 'SIGKILL') {
       const p = node.process;
       node.process = undefined;
-      return p === undefined ? 'not running' : stopTandem(p, signal);
+      if (p === undefined) return 'not running';
+      const code = await stopTandem(p, signal);
+      await dumpLog(node.name, p);
+      return code;
     },
     async call(node, method, path, body) {
       const res = await request(`${node.uri}/controller/api${path}`, {
@@ -199,6 +212,19 @@ export async function createPair(options: PairOptions = {}): Promise<Pair> {
       });
       const text = await res.body.text();
       return { status: res.statusCode, body: JSON.parse(text) as Record<string, unknown> };
+    },
+    async cli(sub, ...args) {
+      const caFile = join(primary.configDir, 'private/ca.crt');
+      const child = spawn(process.execPath, [cliPath, 'cluster', sub, '--url', primary.uri, '--url', backup.uri, '--user', testUser, '--ca', caFile, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, TANDEM_PASSWORD: testPassword },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+      const [code] = (await once(child, 'exit')) as [number | null];
+      return { code: code ?? -1, stdout, stderr };
     },
     async text(node, path) {
       const res = await request(`${node.uri}/controller/api${path}`, { dispatcher: client, headers: { authorization: auth } });
@@ -228,10 +254,6 @@ export async function createPair(options: PairOptions = {}): Promise<Pair> {
       }, timeoutMs);
     },
     async cleanup() {
-      const dump = process.env['TANDEM_TEST_DUMP_LOGS'];
-      if (dump !== undefined) {
-        for (const n of [...nodes, watch]) if (n.process !== undefined) await writeFile(join(dump, `${n.name}-${Date.now()}.log`), n.process.output());
-      }
       await pair.kill(watch);
       for (const n of nodes) await pair.kill(n);
       for (const proxy of Object.values(net ?? {})) await proxy.close();

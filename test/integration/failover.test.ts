@@ -45,7 +45,13 @@ test('SIGKILL of the active during running jobs: the backup takes over, finishes
   assert.equal((await pair.call(pair.primary, 'GET', '/health/active')).status, 503, 'the old primary rejoined as the passive node');
   await waitForIdenticalJournals(pair);
 
-  assert.equal((await pair.call(pair.backup, 'POST', '/command', { TYPE: 'ClusterSwitchOver' })).status, 200);
+  const status = await pair.cli('status');
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /Backup {2}ACTIVE\n {2}cluster Coupled, epoch \d+/);
+  assert.match(status.stdout, /Primary {2}passive/);
+  // The CLI finds the active node (the backup now) by asking both.
+  const switched = await pair.cli('switchover');
+  assert.equal(switched.code, 0, switched.stderr);
   await waitUntilActive(pair, pair.primary);
   assert.equal(await addOrder(pair, pair.primary, 'back-1', 'fo/restartable'), 200);
   acknowledged.push('back-1');

@@ -71,8 +71,10 @@ test('a watch restarted without its state while the active is cut off: no one ac
   const waiting = pendingOrder(pair, pair.primary, 'cut-off');
   await waitForProblem(pair, pair.backup, /failing over was refused: the watch is untaught/);
   await assertNotActive(pair, pair.backup);
-  const confirm = await pair.call(pair.backup, 'POST', '/command', { TYPE: 'ConfirmClusterNodeLoss', lostNodeId: 'Primary' });
-  assert.equal(confirm.status, 200, JSON.stringify(confirm.body));
+  // As an operator would: the CLI asks both nodes and sends the confirmation to the one that survives.
+  const confirm = await pair.cli('confirm-loss', '--lost', 'Primary');
+  assert.equal(confirm.code, 0, confirm.stderr);
+  assert.match(confirm.stdout, /Backup at \S+ may now act without Primary/);
   await waitUntilActive(pair, pair.backup);
   assert.equal(await addOrder(pair, pair.backup, 'after', 'fo/restartable'), 200);
   net.toPrimary.heal();
