@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { TandemError, Wakeup, asEpoch, asEventId, hasCode, type Clock, type Epoch, type EventId, type Logger, type NodeId, type Problem } from '../common/index.js';
+import { TandemError, Wakeup, asEpoch, linkedAbort, asEventId, hasCode, type Clock, type Epoch, type EventId, type Logger, type NodeId, type Problem } from '../common/index.js';
 import type { Journal, StampedEvent } from '../journal/index.js';
 import {
   activeIdOf,
@@ -41,6 +41,10 @@ export interface ActiveHost {
    * switchover is under way here.
    */
   handedOver(source: string): boolean;
+  /** Restarted after a planned shutdown the passive did not acknowledge: commits wait for its acknowledgement. */
+  restartUnconfirmed(): boolean;
+  /** The passive has acknowledged everything in this epoch: it did not take over, and this node acts again. */
+  restartConfirmed(): void;
 }
 
 /** What a refusal from the other node may say about who is active now (Problem arguments, so narrowed leniently). */
@@ -107,15 +111,26 @@ export class ActiveCluster {
   async run(signal: AbortSignal): Promise<void> {
     const host = this.#o.host;
     if (host.state().cluster.TYPE === 'ActiveShutDown') {
+      if (host.restartUnconfirmed()) await this.#confirmRestart(signal);
+      if (signal.aborted || this.#lostReported) return;
       // Back after a planned shutdown: no failover happened, so this node is still the active one; it must couple again.
       host.persist([{ TYPE: 'ClusterActiveNodeRestarted' }]);
     }
     while (!signal.aborted) {
       const cluster = host.state().cluster;
       switch (cluster.TYPE) {
+        case 'SwitchedOver':
+          if (cluster.setting.activeId !== host.nodeId) {
+            // Handing over: the SwitchedOver needs the passive's acknowledgement (or its word that it acts now).
+            await this.#pullAcks(signal);
+            await this.#wakeup.sleep(Math.min(250, this.#o.timing.heartbeatMs), signal);
+            break;
+          }
+          await this.#startBackup(signal);
+          await this.#wakeup.sleep(this.#o.timing.heartbeatMs, signal);
+          break;
         case 'NodesAppointed':
         case 'PassiveLost':
-        case 'SwitchedOver':
         case 'FailedOver':
           await this.#startBackup(signal);
           await this.#wakeup.sleep(this.#o.timing.heartbeatMs, signal);
@@ -167,13 +182,14 @@ export class ActiveCluster {
     const passiveId = passiveIdOf(state.cluster);
     const uri = passiveId === undefined || !('setting' in state.cluster) ? undefined : state.cluster.setting.idToUri[passiveId];
     if (uri === undefined) return;
-    const stop = new AbortController();
-    const both = AbortSignal.any([signal, stop.signal]);
+    const stop = linkedAbort(signal);
     try {
-      for await (const frame of this.#o.transport.peer(uri).acks({ epoch: state.epoch }, both)) {
+      for await (const frame of this.#o.transport.peer(uri).acks({ epoch: state.epoch }, stop.signal)) {
         this.#onAckFrame(frame);
-        const now = host.state().cluster.TYPE;
-        if (now !== 'PreparedToBeCoupled' && now !== 'Coupled') break;
+        const now = host.state().cluster;
+        // Leaving Coupled on purpose (switchover, planned shutdown), the last event still needs the passive's acknowledgement.
+        const leaving = (now.TYPE === 'SwitchedOver' && now.setting.activeId !== host.nodeId) || now.TYPE === 'ActiveShutDown';
+        if (now.TYPE !== 'PreparedToBeCoupled' && now.TYPE !== 'Coupled' && !leaving) break;
       }
     } catch (err) {
       if (signal.aborted) return;
@@ -183,6 +199,41 @@ export class ActiveCluster {
       this.#problem.set(err, `no acknowledgements from the passive at ${uri}`);
     } finally {
       stop.abort();
+    }
+  }
+
+  /**
+   * After a planned shutdown the passive did not acknowledge, the passive may have failed
+   * over: wait until it serves acknowledgements in this epoch up to this node's end (it has
+   * ActiveShutDown, so it will not fail over any more), or learn from its refusal that it did.
+   */
+  async #confirmRestart(signal: AbortSignal): Promise<void> {
+    const host = this.#o.host;
+    this.#logger.warn('restarted after a planned shutdown the passive did not acknowledge; acting again once it confirms that it did not take over');
+    while (!signal.aborted && !this.#lostReported) {
+      const state = host.state();
+      const passiveId = passiveIdOf(state.cluster);
+      const uri = passiveId === undefined || !('setting' in state.cluster) ? undefined : state.cluster.setting.idToUri[passiveId];
+      if (uri === undefined) return;
+      const stop = linkedAbort(signal);
+      try {
+        for await (const frame of this.#o.transport.peer(uri).acks({ epoch: state.epoch }, stop.signal)) {
+          this.#onAckFrame(frame);
+          if (frame.eventId >= host.journal().lastEventId) {
+            this.#logger.info({ passiveId }, 'the passive has everything and did not take over; acting again');
+            host.restartConfirmed();
+            this.#problem.clear();
+            return;
+          }
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        if ((hasCode(err, 'ClusterNodeIsActive') || hasCode(err, 'ClusterEpochStale')) && this.#higherEpoch(err.arguments, `the node at ${uri}`)) return;
+        this.#problem.set(err, 'restarted after an unacknowledged planned shutdown: waiting for the passive to confirm it did not take over');
+      } finally {
+        stop.abort();
+      }
+      await this.#wakeup.sleep(this.#o.timing.heartbeatMs, signal).catch(() => undefined);
     }
   }
 
@@ -315,6 +366,15 @@ export class ActiveCluster {
       }
       case 'ClusterPassiveDown': {
         if ((cluster.TYPE === 'Coupled' || cluster.TYPE === 'PreparedToBeCoupled') && passiveIdOf(cluster) === command.passiveId) {
+          // The watch must know before this node commits alone: a watch that never heard of this
+          // PassiveLost could later let the returning passive fail over past what is committed here.
+          const epoch = host.state().epoch;
+          const verdict = await host.consent({ ask: 'PassiveLost', epoch, lostNodeId: command.passiveId }, new AbortController().signal);
+          const now = host.state();
+          if (!verdict.granted || now.epoch !== epoch || (now.cluster.TYPE !== 'Coupled' && now.cluster.TYPE !== 'PreparedToBeCoupled')) {
+            this.#logger.warn({ passiveId: command.passiveId, reason: verdict.granted ? 'the cluster changed meanwhile' : verdict.reason }, 'the passive shuts down, but going on alone was not agreed; commits wait');
+            return { TYPE: 'Accepted' };
+          }
           host.persist([{ TYPE: 'ClusterPassiveLost', id: command.passiveId }]);
           await host.whenPublished(host.journal().lastEventId);
           this.#logger.info({ passiveId: command.passiveId }, 'the passive shut down; going on alone');

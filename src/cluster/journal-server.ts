@@ -1,6 +1,6 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TandemError, type Clock, type Epoch, type EventId } from '../common/index.js';
+import { TandemError, linkedAbort, type Clock, type Epoch, type EventId } from '../common/index.js';
 import { FRAME_HEADER_BYTES, journalFileName, listJournal, type Journal } from '../journal/index.js';
 import type { JournalFrame, JournalStreamRequest } from './transport/index.js';
 
@@ -98,12 +98,11 @@ export async function* serveJournal(o: JournalServerOptions, request: JournalStr
 
 /** Resolves true when the journal moved past `since`, false after a heartbeat interval of silence. */
 async function changeOrTimeout(journal: Journal, since: { fileEventId: EventId; position: number }, o: JournalServerOptions, signal: AbortSignal): Promise<boolean> {
-  const done = new AbortController();
-  const both = AbortSignal.any([signal, done.signal]);
+  const done = linkedAbort(signal);
   try {
     return await Promise.race([
-      journal.waitForChange(since, both).then(() => true),
-      o.clock.sleep(o.heartbeatMs, both).then(() => false),
+      journal.waitForChange(since, done.signal).then(() => true),
+      o.clock.sleep(o.heartbeatMs, done.signal).then(() => false),
     ]);
   } catch (err) {
     if (signal.aborted) return false;

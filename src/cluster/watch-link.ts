@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Wakeup, asEpoch, type Clock, type Epoch, type EventId, type Logger } from '../common/index.js';
+import { Wakeup, asEpoch, linkedAbort, type Clock, type Epoch, type EventId, type Logger } from '../common/index.js';
 import type { ClusterTiming } from './cluster-timing.js';
 import type { WatchFrame, WatchStreamRequest } from './transport/index.js';
 import type { ConsentRequest, Witness, WitnessStatus, WitnessVerdict } from './witness.js';
@@ -142,15 +142,20 @@ export class WatchLink implements Witness {
 
   /** Sends one request frame to every connected watch and waits for the first answer. */
   async #ask(frame: Extract<WatchFrame, { TYPE: 'Request' }>, signal: AbortSignal): Promise<WatchAnswer | { verdict: 'Timeout' }> {
-    const wait = new AbortController();
-    const both = AbortSignal.any([signal, wait.signal]);
-    const answered = new Promise<WatchAnswer>((resolve) => this.#waiting.set(frame.requestId, resolve));
+    const wait = linkedAbort(signal);
+    // Ask and Commit share the request id: a late or repeated Hold for the Ask is no answer to the Commit.
+    const answered = new Promise<WatchAnswer>((resolve) =>
+      this.#waiting.set(frame.requestId, (answer) => {
+        if (frame.phase === 'Commit' && answer.verdict === 'Hold') return;
+        resolve(answer);
+      }),
+    );
     for (const stream of this.#streams) {
       stream.queue.push(frame);
       stream.wakeup.poke();
     }
     try {
-      const timeout = this.#o.clock.sleep(2 * this.#o.timing.heartbeatMs + this.#o.timing.holdMs, both).then(
+      const timeout = this.#o.clock.sleep(2 * this.#o.timing.heartbeatMs + this.#o.timing.holdMs, wait.signal).then(
         () => ({ verdict: 'Timeout' as const }),
         () => ({ verdict: 'Timeout' as const }),
       );

@@ -5,4 +5,5 @@ export * from './logger.js';
 export * from './supervisor.js';
 export * from './metrics.js';
 export * from './wakeup.js';
+export * from './linked-abort.js';
 export * from './parse-input.js';

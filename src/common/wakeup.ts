@@ -1,4 +1,5 @@
 import type { Clock } from './clock.js';
+import { linkedAbort, type LinkedAbort } from './linked-abort.js';
 
 /**
  * A sleep that can be cut short: the controller's timer loop sleeps until the
@@ -6,7 +7,7 @@ import type { Clock } from './clock.js';
  */
 export class Wakeup {
   readonly #clock: Clock;
-  #poke: AbortController | undefined;
+  #poke: LinkedAbort | undefined;
 
   constructor(clock: Clock) {
     this.#clock = clock;
@@ -14,14 +15,14 @@ export class Wakeup {
 
   /** Sleeps up to `ms`, or less when poked; rejects only when `signal` aborts. */
   async sleep(ms: number, signal: AbortSignal): Promise<void> {
-    const poke = new AbortController();
+    const poke = linkedAbort(signal);
     this.#poke = poke;
-    const both = AbortSignal.any([signal, poke.signal]);
     try {
-      await this.#clock.sleep(Math.max(0, ms), both);
+      await this.#clock.sleep(Math.max(0, ms), poke.signal);
     } catch (err) {
       if (signal.aborted) throw err;
     } finally {
+      poke.dispose();
       if (this.#poke === poke) this.#poke = undefined;
     }
   }

@@ -167,7 +167,9 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
       knownSetting = reason.setting;
       const own = await peekClusterState(this.#stateDir);
       const failover = reason.lastFailover;
-      if (failover !== undefined && failover.lostNodeId === this.#o.nodeId && own !== undefined && failover.epoch > own.epoch) {
+      // Cut unless this journal already holds that failover (then it has replicated past it): epochs alone cannot
+      // tell, since a SwitchedOver this node wrote but never got acknowledged raises its epoch just as far.
+      if (failover !== undefined && failover.lostNodeId === this.#o.nodeId && own !== undefined && own.lastFailover?.epoch !== failover.epoch) {
         await this.#cutBack(failover.failedAt, failover.epoch);
       } else if (knownSetting === undefined) {
         // Lost, but the new active has not said where to cut: wait for it (ClusterStartBackupNode names the point).
@@ -254,8 +256,10 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
       return { nodeId: this.#o.nodeId, epoch: this.#lastEpoch, isActive: false, clusterState: 'Switching', activeId: null, lastEventId: 0 as EventId };
     }
     const overview = c.role.overview();
-    const cluster = this.#clusterState();
-    this.#lastEpoch = asEpoch(overview.epoch);
+    // The active tells the watch only what is committed: an appended SwitchedOver that the passive never got must not teach the watch a new epoch.
+    const committed = c.kind === 'active' ? c.role.committedCluster() : undefined;
+    const cluster = committed?.cluster ?? this.#clusterState();
+    this.#lastEpoch = asEpoch(committed?.epoch ?? overview.epoch);
     return {
       nodeId: this.#o.nodeId,
       epoch: this.#lastEpoch,

@@ -1,8 +1,9 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   Supervisor,
   TandemError,
+  asEpoch,
   asEventId,
   asJournalPosition,
   type Clock,
@@ -18,11 +19,13 @@ import {
   applyEvent,
   emptyState,
   fromSnapshot,
+  isClusterEvent,
   latestWorkflow,
   parseEvent,
   passiveIdOf,
   requiresAck,
   toSnapshot,
+  type ClusterState,
   type ControllerState,
   type Event,
 } from '../state/index.js';
@@ -99,6 +102,10 @@ export class Controller implements ControllerPort, RoleEndpoint {
   #cluster: ActiveCluster | undefined;
   #phase: Phase = { kind: 'created' };
   #state: ControllerState = emptyState();
+  /** The cluster state and epoch as far as committed: what the watch may be told (an appended, unacknowledged SwitchedOver is no fact yet). */
+  #committedCluster: Pick<ControllerState, 'epoch' | 'cluster'> = { epoch: asEpoch(0), cluster: { TYPE: 'Empty' } };
+  /** Cluster changes appended but not yet committed, oldest first. */
+  readonly #clusterChanges: { readonly eventId: EventId; readonly epoch: Epoch; readonly cluster: ClusterState }[] = [];
   #journal: Journal | undefined;
   #readModel: ReadModel | undefined;
   #executor: JobExecutor | undefined;
@@ -111,6 +118,12 @@ export class Controller implements ControllerPort, RoleEndpoint {
   #fenced = false;
   /** A switchover is under way: no order advances, no job starts, no schedule fires. */
   #handingOver = false;
+  /**
+   * Restarted after a planned shutdown that the passive never acknowledged: it may have
+   * failed over meanwhile, so every commit needs its acknowledgement, as when Coupled,
+   * until it confirms it has everything in this epoch (ActiveCluster#confirmRestart).
+   */
+  #restartUnconfirmed = false;
   /** What the watch last saw of this node (#noticeViewChange). */
   #viewed: { type: string; acts: boolean } = { type: '', acts: false };
   /** The EventId of the ClusterSwitchedOver this node wrote, until the switchover is done. */
@@ -185,6 +198,8 @@ export class Controller implements ControllerPort, RoleEndpoint {
       this.#logger.warn({ tornTail: recovered.tornTail }, 'journal had a torn last record; it was cut and kept beside the file');
     }
     this.#state = state;
+    this.#committedCluster = { epoch: state.epoch, cluster: state.cluster };
+    this.#restartUnconfirmed = !(await takeShutdownMark(stateDir)) && state.cluster.TYPE === 'ActiveShutDown';
     this.#publishedEventId = recovered.lastEventId;
     if (recent.length > bufferSize) dropped = recent.splice(0, recent.length - bufferSize).at(-1)!.eventId;
     const kept = recent;
@@ -219,7 +234,7 @@ export class Controller implements ControllerPort, RoleEndpoint {
       state: () => this.#state,
       persist: (events) => this.#persist(events),
       isRunning: () => this.#phase.kind === 'running' && !this.#fenced,
-      isAdvancing: () => !this.#handingOver,
+      isAdvancing: () => !this.#handingOver && !this.#restartUnconfirmed,
     });
     this.#phase = { kind: 'running' };
     this.#driver.recover();
@@ -258,6 +273,11 @@ export class Controller implements ControllerPort, RoleEndpoint {
         lost: (epoch, source, setting, lastFailover) => {
           this.#fence();
           hooks.stepDown({ kind: 'Lost', epoch, source, ...(setting === undefined ? {} : { setting }), ...(lastFailover === undefined ? {} : { lastFailover }) });
+        },
+        restartUnconfirmed: () => this.#restartUnconfirmed,
+        restartConfirmed: () => {
+          this.#restartUnconfirmed = false;
+          this.#driver?.resume();
         },
         handedOver: (source) => {
           const switchedOverAt = this.#switchedOverAt;
@@ -315,10 +335,11 @@ export class Controller implements ControllerPort, RoleEndpoint {
     const stamped = ticket.stamped as readonly Stamped[];
     // The commit rule: while Coupled an event also needs the passive's acknowledgement —
     // including the event that leaves Coupled (ActiveShutDown must reach the passive).
-    const coupledBefore = requiresAck(this.#state.cluster);
+    const coupledBefore = requiresAck(this.#state.cluster) || this.#restartUnconfirmed;
     for (const s of stamped) applyEvent(this.#state, s);
     const needsAck = coupledBefore || requiresAck(this.#state.cluster);
     this.#pending.push({ lastEventId: ticket.lastEventId, needsAck, value: stamped });
+    if (events.some(isClusterEvent)) this.#clusterChanges.push({ eventId: ticket.lastEventId, epoch: this.#state.epoch, cluster: this.#state.cluster });
     // Leaving Coupled with consent (the watch's, the operator's or the passive's own word) releases the batches before it.
     if (events.some((e) => e.TYPE === 'ClusterPassiveLost' || e.TYPE === 'ClusterFailedOver')) this.#ackWaiver = ticket.lastEventId;
     ticket.committed.then(
@@ -339,7 +360,7 @@ export class Controller implements ControllerPort, RoleEndpoint {
 
   /** Tells the owner when what the watch sees of this node (cluster state, whether it acts) changed. */
   #noticeViewChange(): void {
-    const type = this.#state.cluster.TYPE;
+    const type = this.#committedCluster.cluster.TYPE;
     const acts = this.actsConfirmed();
     if (type === this.#viewed.type && acts === this.#viewed.acts) return;
     this.#viewed = { type, acts };
@@ -367,6 +388,7 @@ export class Controller implements ControllerPort, RoleEndpoint {
     }
     const published = batches[batches.length - 1]!.lastEventId;
     this.#publishedEventId = published;
+    while (this.#clusterChanges.length > 0 && this.#clusterChanges[0]!.eventId <= published) this.#committedCluster = this.#clusterChanges.shift()!;
     this.#noticeViewChange();
     this.#waiters.published(published);
     this.#releaseJournalFiles();
@@ -424,6 +446,17 @@ export class Controller implements ControllerPort, RoleEndpoint {
   async executeCommand(body: unknown, user: UserContext): Promise<Readonly<Record<string, unknown>>> {
     this.#assertRunning();
     const command: ControllerCommand = parseControllerCommand(body);
+    if ((this.#fenced || this.#switchedOverAt !== undefined) && command.TYPE !== 'ShutDown') {
+      // Nothing may follow SwitchedOver in this node's journal: the other node takes over at it.
+      throw new TandemError('ClusterNodeIsNotActive', 'This node has handed the active role over or lost it; send commands to the other node.', {});
+    }
+    if (this.#restartUnconfirmed && command.TYPE !== 'ShutDown') {
+      throw new TandemError(
+        'NotReady',
+        'This node restarted after a planned shutdown that the passive did not acknowledge; it acts again once the passive confirms that it did not take over.',
+        { clusterState: this.#state.cluster.TYPE },
+      );
+    }
     switch (command.TYPE) {
       case 'TakeSnapshot':
         await this.#journal!.rotate();
@@ -510,8 +543,11 @@ export class Controller implements ControllerPort, RoleEndpoint {
       );
       const inTime = await Promise.race([acked, timeout]);
       giveUp.abort();
-      if (!inTime) {
-        this.#logger.warn('the passive did not acknowledge the shutdown in time; stopping anyway (it is durable here)');
+      if (inTime) {
+        // The passive has ActiveShutDown, so it will not fail over: the restart may act alone at once.
+        await writeShutdownMark(join(this.#options.dataDir, 'state'));
+      } else {
+        this.#logger.warn('the passive did not acknowledge the shutdown in time; stopping anyway (it is durable here; the restart waits for the passive to confirm)');
       }
     }
     this.#signalStop({ kind: 'shutdown' });
@@ -549,9 +585,14 @@ export class Controller implements ControllerPort, RoleEndpoint {
     this.#options.hooks?.stepDown({ kind: 'Lost', epoch, source });
   }
 
+  /** The cluster state and epoch as far as committed (for the watch's heartbeat). */
+  committedCluster(): Pick<ControllerState, 'epoch' | 'cluster'> {
+    return this.#committedCluster;
+  }
+
   /** The node acts as active for sure: alone, or Coupled with the passive's acknowledgements arriving in this process. */
   actsConfirmed(): boolean {
-    if (this.#fenced || this.#phase.kind !== 'running') return false;
+    if (this.#fenced || this.#switchedOverAt !== undefined || this.#restartUnconfirmed || this.#phase.kind !== 'running') return false;
     return this.#state.cluster.TYPE !== 'Coupled' || this.#cluster?.status().lastAckFrameAt !== undefined;
   }
 
@@ -566,7 +607,7 @@ export class Controller implements ControllerPort, RoleEndpoint {
     return {
       nodeId: this.#options.nodeId,
       role: { TYPE: 'Active' },
-      isActive: true,
+      isActive: this.actsConfirmed(),
       epoch: this.#state.epoch,
       clusterState: cluster,
       journal: { fileEventId: pos.fileEventId, position: pos.synced, lastEventId: journal.committedEventId },
@@ -584,7 +625,8 @@ export class Controller implements ControllerPort, RoleEndpoint {
       startedAt: this.#startedAt,
       nodeId: this.#options.nodeId,
       role: 'Standalone',
-      isActive: true,
+      // A load balancer (GET /health/active) and the CLI must not pick a node that only believes it is active.
+      isActive: this.actsConfirmed(),
       epoch: this.#state.epoch,
       lastEventId: this.#events.lastEventId,
       orderCount: this.#state.orders.size,
@@ -683,4 +725,27 @@ export class Controller implements ControllerPort, RoleEndpoint {
 
 function assertNever(x: never): never {
   throw new Error(`unexpected ${JSON.stringify(x)}`);
+}
+
+/** Beside the journal: the passive acknowledged this node's planned shutdown (DESIGN §4, planned shutdown). */
+const SHUTDOWN_MARK = 'active-shutdown-acknowledged';
+
+async function writeShutdownMark(stateDir: string): Promise<void> {
+  const handle = await open(join(stateDir, SHUTDOWN_MARK), 'w');
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Whether the last planned shutdown was acknowledged; the mark is used once (a crash after this start counts as unacknowledged). */
+async function takeShutdownMark(stateDir: string): Promise<boolean> {
+  try {
+    await unlink(join(stateDir, SHUTDOWN_MARK));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
 }

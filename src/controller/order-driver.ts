@@ -52,9 +52,18 @@ export class OrderDriver {
     this.#jobEnded = new Wakeup(options.clock);
   }
 
-  /** Resolves once no job runs (their outcomes journaled); for a switchover, which stops new starts first. */
+  /**
+   * Resolves once no job runs and none is about to (their outcomes journaled); for a
+   * switchover, which stops new starts first. A start appended but not yet committed
+   * leaves its order Processing without a job yet, so the state is asked too.
+   */
   async whenNoJobRuns(signal: AbortSignal = new AbortController().signal): Promise<void> {
-    while (this.#running.size > 0 && !signal.aborted) await this.#jobEnded.sleep(1000, signal);
+    while (!signal.aborted && (this.#running.size > 0 || this.#anyProcessing())) await this.#jobEnded.sleep(1000, signal);
+  }
+
+  #anyProcessing(): boolean {
+    for (const order of this.#o.state().orders.values()) if (order.state.TYPE === 'Processing') return true;
+    return false;
   }
 
   /** Orders advance again (a switchover did not happen). */

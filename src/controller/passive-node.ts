@@ -6,6 +6,7 @@ import {
   Wakeup,
   asEpoch,
   asEventId,
+  linkedAbort,
   type Clock,
   type Epoch,
   type EventId,
@@ -208,14 +209,13 @@ export class PassiveNode implements ControllerPort, RoleEndpoint {
 
   /** One command with a time bound; undefined when the peer did not answer (in time). */
   async #command(uri: string, command: Readonly<Record<string, unknown>>, timeoutMs: number, signal: AbortSignal): Promise<Readonly<Record<string, unknown>> | undefined> {
-    const bound = new AbortController();
-    const both = AbortSignal.any([signal, bound.signal]);
-    const timer = this.#o.clock.sleep(timeoutMs, both).then(
+    const bound = linkedAbort(signal);
+    const timer = this.#o.clock.sleep(timeoutMs, bound.signal).then(
       () => bound.abort(),
       () => undefined,
     );
     try {
-      return await this.#o.transport.peer(uri).command(command, both);
+      return await this.#o.transport.peer(uri).command(command, bound.signal);
     } catch {
       return undefined;
     } finally {
@@ -420,7 +420,12 @@ export class PassiveNode implements ControllerPort, RoleEndpoint {
             { expected: own, got: journalId },
           );
         }
-        if (lastFailover !== undefined && lastFailover.lostNodeId === this.#o.nodeId && lastFailover.epoch > ownEpoch && this.#endsAfter(lastFailover.failedAt)) {
+        if (
+          lastFailover !== undefined &&
+          lastFailover.lostNodeId === this.#o.nodeId &&
+          this.#state?.lastFailover?.epoch !== lastFailover.epoch &&
+          this.#endsAfter(lastFailover.failedAt)
+        ) {
           // This node is the one that failed: its journal may go on past the failover point, which must be cut first.
           this.#leaving = true;
           this.#o.hooks.stepDown({ kind: 'Lost', epoch, source: 'the new active node', setting, lastFailover });

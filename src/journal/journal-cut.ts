@@ -58,7 +58,8 @@ export async function cutJournal(dir: string, point: CutPoint, label: string): P
     const handle = await open(path, 'r+');
     try {
       await handle.read(tail, 0, tail.length, point.position);
-      const kept = await open(join(dir, keptName(file.name)), 'wx');
+      // 'w', not 'wx': a cut that died before the truncate left the same tail (or part of it) under this name; write it whole again.
+      const kept = await open(join(dir, keptName(file.name)), 'w');
       try {
         await writeFully(kept, tail, tail.length, 0);
         await kept.datasync();

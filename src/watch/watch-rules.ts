@@ -262,7 +262,7 @@ function onAsk(state: WatchState, source: string, request: Request, now: number,
       return refuse(state, source, request, reason, effects);
     }
   }
-  const reason = request.ask === 'PassiveLost' ? passiveLostRefusal(next.memory, request) : failedOverRefusal(next, request, now);
+  const reason = request.ask === 'PassiveLost' ? passiveLostRefusal(next.memory, request) : regrant(next.memory, request) ? undefined : failedOverRefusal(next, request, now);
   if (reason !== undefined) return refuse(next, source, request, reason, effects);
   // Whole ms: the node's schema takes no fractions (a duration key may give some).
   const holdMs = Math.ceil(next.timing.holdMs);
@@ -301,6 +301,13 @@ function onCommit(state: WatchState, source: string, request: Request, effects: 
     return refuse(state, source, request, `the Commit does not match its Ask (${hold.ask} for ${hold.nodeId}, ${hold.lostNodeId} lost in epoch ${hold.epoch})`, effects);
   }
   const memory = state.memory;
+  if (regrant(memory, request)) {
+    // The node never heard the grant (its wait ended first): the same answer again, nothing new to persist.
+    effects.push(send(source, answer(memory, request, { verdict: 'Granted' })));
+    const known = knownEpoch(memory);
+    effects.push(log('info', { ...requestFields(request, 'Granted'), watchEpoch: known.epoch, activeId: known.activeId, again: true }, `granted ${describe(request)} again: it was granted before`));
+    return endHold(state, hold, 'it was granted already');
+  }
   // A hold is only given when taught, and a newer epoch ends it; this guards the invariant.
   if (memory.TYPE !== 'Taught' || memory.epoch !== hold.epoch) return refuse(state, source, request, `the watch no longer knows epoch ${hold.epoch}`, effects);
   const granted: TaughtMemory =
@@ -315,6 +322,17 @@ function onCommit(state: WatchState, source: string, request: Request, effects: 
       : `${request.nodeId} is active in epoch ${granted.epoch}`;
   effects.push(log('info', { ...requestFields(request, 'Granted'), watchEpoch: granted.epoch, activeId: granted.activeId }, `granted ${describe(request)}: ${outcome}`));
   return endHold({ ...state, memory: granted }, hold, 'it was granted already');
+}
+
+/** The FailedOver this watch granted in the request's epoch went to the asker itself, which asks again: it never heard the answer. */
+function regrant(memory: WatchMemory, request: Request): boolean {
+  return (
+    request.ask === 'FailedOver' &&
+    memory.TYPE === 'Taught' &&
+    memory.failedOverGrantedInEpoch === request.epoch &&
+    memory.activeId === request.nodeId &&
+    memory.epoch === request.epoch + 1
+  );
 }
 
 function passiveLostRefusal(memory: WatchMemory, request: Request): string | undefined {

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertNothingLost, coupledScenario, waitForJobStart } from '../helpers/failover-scenario.js';
+import { assertNothingLost, coupledScenario, waitForJobStart, type Scenario } from '../helpers/failover-scenario.js';
+import type { PairNode } from '../helpers/pair.js';
 import {
   addOrder,
   assertJournalsPrefixConsistent,
@@ -17,9 +18,25 @@ import {
 } from '../helpers/pair-checks.js';
 import { waitFor } from '../helpers/wait.js';
 
+/** The ticks of schedule `every-second` that made orders on `node`, in order; asserts there is no gap of a second or more between them. */
+async function assertEveryTickOnce(pair: Scenario['pair'], node: PairNode): Promise<number> {
+  const ticks = [...(await orderStates(pair, node)).keys()]
+    .filter((id) => id.startsWith('every-second#'))
+    .map((id) => Date.parse(id.slice('every-second#'.length)))
+    .sort((a, b) => a - b);
+  assert.ok(ticks.length >= 3, `the schedule fired: ${ticks.length} ticks`);
+  for (let i = 1; i < ticks.length; i++) assert.equal(ticks[i]! - ticks[i - 1]!, 1000, `a tick is missing or doubled after ${new Date(ticks[i - 1]!).toISOString()}`);
+  return ticks.length;
+}
+
 test('SIGKILL of the active during running jobs: the backup takes over, finishes what it may, the old primary rejoins, and the pair switches back', async (t) => {
   const s = await coupledScenario(t);
   const { pair } = s;
+  // A schedule firing every second across the failover: no tick may be lost or fired twice.
+  const tickFlow = { TYPE: 'DeployWorkflow', workflow: { path: 'fo/tick', instructions: [{ TYPE: 'Finish' }] } };
+  assert.equal((await pair.call(pair.primary, 'POST', '/command', tickFlow)).status, 200);
+  const schedule = { TYPE: 'DeploySchedule', schedule: { id: 'every-second', workflowPath: 'fo/tick', cron: '* * * * * *' } };
+  assert.equal((await pair.call(pair.primary, 'POST', '/command', schedule)).status, 200);
   const acknowledged: string[] = [];
   for (const [id, path] of [['again-1', 'fo/restartable'], ['once-1', 'fo/once']] as const) {
     assert.equal(await addOrder(pair, pair.primary, id, path), 200);
@@ -59,6 +76,8 @@ test('SIGKILL of the active during running jobs: the backup takes over, finishes
   await waitForPassiveCoupled(pair, pair.backup);
   await assertNothingLost(s, acknowledged, pair.primary);
   await assertNothingLost(s, acknowledged, pair.backup);
+  const ticks = await assertEveryTickOnce(pair, pair.primary);
+  assert.ok(ticks >= 8, `the schedule ran through the failover and the switchover: ${ticks} ticks`);
   await assertJournalsPrefixConsistent(pair);
 });
 

@@ -38,6 +38,31 @@ test('only the active web server unreachable: the backup fails over, the old act
   await waitForIdenticalJournals(pair);
 });
 
+test('a planned shutdown the passive never acknowledged: the passive fails over, and the restarted old active does not act alone', async (t) => {
+  const s = await coupledScenario(t, { proxied: true });
+  const { pair } = s;
+  const net = pair.net!;
+  assert.equal(await addOrder(pair, pair.primary, 'before', 'fo/restartable'), 200);
+  // Neither the backup nor the watch hears the primary any more: its ActiveShutDown reaches no one.
+  net.toPrimary.block();
+  net.watchToPrimary.block();
+  assert.equal((await pair.call(pair.primary, 'POST', '/command', { TYPE: 'ShutDown' })).status, 200);
+  assert.equal(await pair.primary.process!.exited, 0);
+  pair.primary.process = undefined;
+  await waitUntilActive(pair, pair.backup);
+  assert.equal(await addOrder(pair, pair.backup, 'after', 'fo/restartable'), 200);
+  await pair.start(pair.primary);
+  // Its journal says it shut down on purpose, but nobody acknowledged that: it must not commit alone.
+  const attempt = await pendingOrder(pair, pair.primary, 'stale');
+  assert.notEqual(attempt, 200, 'the restarted old active acknowledged nothing');
+  net.toPrimary.heal();
+  net.watchToPrimary.heal();
+  await waitForPassiveCoupled(pair, pair.primary);
+  assert.equal((await orderStates(pair, pair.backup)).has('stale'), false);
+  await assertNothingLost(s, ['before', 'after'], pair.primary);
+  await waitForIdenticalJournals(pair);
+});
+
 test('a partition between the nodes with the watch reachable from both: exactly one side acts', async (t) => {
   const s = await coupledScenario(t, { proxied: true });
   const { pair } = s;

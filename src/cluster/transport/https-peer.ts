@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { TandemError } from '../../common/index.js';
+import { TandemError, linkedAbort, type LinkedAbort } from '../../common/index.js';
 import { ackCodec, journalCodec, watchCodec, wireProblemSchema, type FrameCodec, type Tagged } from './frame-codec.js';
 import { readFrames } from './frame-reader.js';
 import { commandAnswer, errorFromProblem, peerUnreachable, transportClosed } from './peer-errors.js';
@@ -66,7 +66,7 @@ export class HttpsPeer implements PeerTransport {
         method: 'POST',
         headers: { ...this.#authorization(), 'content-type': 'application/json', accept: 'application/json' },
         body,
-        signal: callSignal,
+        signal: callSignal.signal,
         headersTimeout: this.#settings.idleTimeoutMs,
         bodyTimeout: this.#settings.idleTimeoutMs,
       });
@@ -75,6 +75,8 @@ export class HttpsPeer implements PeerTransport {
     } catch (err) {
       if (signal?.aborted === true) throw signal.reason;
       throw this.#failure(err);
+    } finally {
+      callSignal.dispose();
     }
   }
 
@@ -94,7 +96,7 @@ export class HttpsPeer implements PeerTransport {
         path: `${this.#base}${path}?${new URLSearchParams(query).toString()}`,
         method: 'GET',
         headers: { ...this.#authorization(), accept: mediaType },
-        signal: callSignal,
+        signal: callSignal.signal,
         headersTimeout: this.#settings.idleTimeoutMs,
         bodyTimeout: this.#settings.idleTimeoutMs,
       });
@@ -110,6 +112,7 @@ export class HttpsPeer implements PeerTransport {
     } finally {
       // A stream left before its end must not keep its connection (the peer sees it close and stops serving).
       response?.body.destroy();
+      callSignal.dispose();
     }
   }
 
@@ -117,9 +120,10 @@ export class HttpsPeer implements PeerTransport {
     return this.#settings.authorization === undefined ? {} : { authorization: this.#settings.authorization };
   }
 
-  #callSignal(signal: AbortSignal | undefined): AbortSignal {
+  /** The call's signal: it aborts with the caller's and when the transport closes; dispose it when the call is over. */
+  #callSignal(signal: AbortSignal | undefined): LinkedAbort {
     if (this.#closer.signal.aborted) throw transportClosed(this.#uri);
-    return signal === undefined ? this.#closer.signal : AbortSignal.any([signal, this.#closer.signal]);
+    return signal === undefined ? linkedAbort(this.#closer.signal) : linkedAbort(signal, this.#closer.signal);
   }
 
   /** The error a refused call stands for: the peer's Problem, or unreachable when the answer is not one (e.g. a proxy's page). */

@@ -274,11 +274,19 @@ describe('watch rules: FailedOver', () => {
     assertRefused(fresh.request('Backup', 'FailedOver', 'Primary', 3, 'Ask'), /untaught/);
   });
 
-  it('a second FailedOver in the same epoch is refused', () => {
+  it('a second FailedOver in the same epoch is refused to another node, and granted again to the node that got it', () => {
     const w = coupledWatch();
     w.after(timing.watchValidMs + 1);
     assert.equal(w.consent('Backup', 'FailedOver', 'Primary', 3, 'r-a').verdict, 'Granted');
-    assertRefused(w.request('Backup', 'FailedOver', 'Primary', 3, 'Ask', 'r-b'), /FailedOver was granted in epoch 3 already/);
+    const memory = w.memory;
+    // The grant never reached Backup (its wait ended): asking again gets the same answer, and nothing changes.
+    const again = w.consent('Backup', 'FailedOver', 'Primary', 3, 'r-b');
+    assert.equal(again.verdict, 'Granted');
+    assert.equal(again.epoch, 4);
+    assert.equal(again.activeId, 'Backup');
+    assert.deepEqual(w.memory, memory);
+    assert.deepEqual(persists(w.effects), []);
+    assertRefused(w.request('Primary', 'FailedOver', 'Backup', 3, 'Ask', 'r-c'), /FailedOver was granted in epoch 3 already|epoch 3 is over/);
   });
 });
 
