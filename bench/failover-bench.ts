@@ -30,6 +30,8 @@ const { values } = parseArgs({
 const trials = Number(values.trials);
 const soakMinutes = Number(values['soak-minutes']);
 const clients = 4;
+/** Each client's pause between orders: a steady load of about clients × 1000 / pauseMs orders per second. */
+const pauseMs = 40;
 
 interface Trial {
   readonly trial: number;
@@ -99,6 +101,7 @@ class Load {
         this.acknowledged.add(id);
         this.ackedBy.set(id, `${node.name}@${Math.round(performance.now())}`);
         if (node === this.#watchFor && this.#firstAnswerAt === undefined) this.#firstAnswerAt = performance.now();
+        await delay(pauseMs);
       } else {
         // Not (or no longer) the active node: try the other one after a moment.
         if (this.#target === node) this.#target = node === this.pair.primary ? this.pair.backup : this.pair.primary;
@@ -157,7 +160,7 @@ async function runTrials(pair: Pair, load: Load): Promise<Trial[]> {
     await waitForPassiveCoupled(pair, survivor, 60_000);
     // Steady load before the kill: a few hundred acknowledged orders.
     const before = load.acknowledged.size;
-    await waitFor('orders flowing', () => (load.acknowledged.size >= before + 100 ? true : undefined), 30_000);
+    await waitFor('orders flowing', () => (load.acknowledged.size >= before + 50 ? true : undefined), 30_000);
     const lastEventId = (await nodeState(pair, survivor))['ackedEventId'] as number;
     load.watch(survivor);
     const killedAtWall = Date.now();
@@ -233,14 +236,18 @@ async function report(results: readonly Trial[], soaked: { minutes: number; epoc
   const md = [
     `# Failover benchmark, ${new Date().toISOString().slice(0, 10)}`,
     '',
-    `Machine: ${machine}. Command: \`${command}\`. Default timing (heartbeat 500 ms, heartbeat-timeout 2.5 s); ${clients} clients adding orders without pause over HTTPS; SIGKILL of the active node, which is restarted and rejoins before the next trial.`,
+    `Machine: ${machine}. Command: \`${command}\`. Default timing (heartbeat 500 ms, heartbeat-timeout 2.5 s); ${clients} clients adding orders over HTTPS, each pausing ${pauseMs} ms after an answer (a steady load of about ${Math.round((clients * 1000) / pauseMs)} orders/s, which retries on the other node when refused); SIGKILL of the active node, which is restarted and rejoins before the next trial.`,
     '',
-    `| ${results.length} trials, ms from SIGKILL | p50 | p99 | max |`,
-    '|---|---:|---:|---:|',
-    row("to the new active's first committed event (ClusterFailedOver)", firstEvent),
-    row('to its first answered AddOrder', firstAnswer),
-    '',
-    `Acknowledged orders: ${results[results.length - 1]?.acknowledged ?? 0}; lost: **${lost}**.`,
+    ...(results.length === 0
+      ? []
+      : [
+          `| ${results.length} trials, ms from SIGKILL | p50 | p99 | max |`,
+          '|---|---:|---:|---:|',
+          row("to the new active's first committed event (ClusterFailedOver)", firstEvent),
+          row('to its first answered AddOrder', firstAnswer),
+          '',
+          `Acknowledged orders: ${results[results.length - 1]?.acknowledged ?? 0}; lost: **${lost}**.`,
+        ]),
     ...(soaked === undefined
       ? []
       : ['', `Soak: ${soaked.minutes} min with every core kept busy by spinning processes and the load running: ${soaked.epochChanges} epoch changes (spurious failovers), ${soaked.acknowledged} orders acknowledged.`]),
@@ -250,7 +257,7 @@ async function report(results: readonly Trial[], soaked: { minutes: number; epoc
   if (values['no-save']) return;
   const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
   await mkdir(dir, { recursive: true });
-  const name = `failover-${new Date().toISOString().slice(0, 10)}`;
+  const name = `failover-${new Date().toISOString().slice(0, 10)}${results.length === 0 ? '-soak' : ''}`;
   await writeFile(join(dir, `${name}.md`), md);
   await writeFile(join(dir, `${name}.json`), `${JSON.stringify({ machine, command, trials: results, soak: soaked }, null, 2)}\n`);
 }

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { createLogger } from '../common/index.js';
 import { startNode, type RunningNode } from '../app.js';
 import type { StopReason } from '../controller/index.js';
-import { reportError } from './report-error.js';
+import { runService } from './run-service.js';
 
 /** `tandem start`: runs one controller until SIGTERM/SIGINT, ShutDown, or a fatal error. */
 export async function runStartCommand(argv: readonly string[]): Promise<number> {
@@ -53,45 +53,10 @@ export async function runUntilStopped(
   logger: ReturnType<typeof createLogger>,
   start: (onStop: (reason: StopReason) => void) => Promise<RunningNode>,
 ): Promise<number> {
-  let resolveStop!: (code: number) => void;
-  const stopped = new Promise<number>((r) => (resolveStop = r));
-  let node: RunningNode | undefined;
-  let stopping = false;
-  const stop = (code: number, why: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ why }, 'stopping');
-    void (node?.close() ?? Promise.resolve()).then(
-      () => resolveStop(code),
-      (err: unknown) => {
-        reportError(err);
-        resolveStop(1);
-      },
-    );
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      process.stderr.write(`second ${signal}: exiting at once\n`);
-      process.exit(130);
-    }
-    stop(0, signal);
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  try {
-    node = await start((reason) => stop(reason.kind === 'shutdown' ? 0 : 1, reason.kind));
-  } catch (err) {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    reportError(err);
-    return 1;
-  }
-  if (stopping) await node.close();
-  process.stdout.write(`tandem: serving ${node.url}/controller/api\n`);
-  const code = await stopped;
-  process.off('SIGTERM', onSignal);
-  process.off('SIGINT', onSignal);
-  return code;
+  return runService(logger, async (stop) => {
+    const node = await start((reason) => stop(reason.kind === 'shutdown' ? 0 : 1, reason.kind));
+    return { close: () => node.close(), readyLine: `tandem: serving ${node.url}/controller/api` };
+  });
 }
 
 function parsePort(v: string | undefined, name: string): number | undefined | null {

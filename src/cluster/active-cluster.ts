@@ -9,6 +9,7 @@ import {
   nodeIdSchema,
   passiveIdOf,
   type ClusterSetting,
+  type ClusterState,
   type ControllerState,
   type Event,
   type LastFailover,
@@ -176,30 +177,35 @@ export class ActiveCluster {
     }
   }
 
-  async #pullAcks(signal: AbortSignal): Promise<void> {
+  /**
+   * Reads the passive's acknowledgements while the pair is (being) coupled or this node
+   * leaves Coupled on purpose; true as soon as `enough` says a frame is all it waited for.
+   */
+  async #pullAcks(signal: AbortSignal, enough: (frame: AckFrame) => boolean = () => false, why = 'no acknowledgements from the passive'): Promise<boolean> {
     const host = this.#o.host;
     const state = host.state();
-    const passiveId = passiveIdOf(state.cluster);
-    const uri = passiveId === undefined || !('setting' in state.cluster) ? undefined : state.cluster.setting.idToUri[passiveId];
-    if (uri === undefined) return;
+    const uri = passiveUri(state.cluster);
+    if (uri === undefined) return false;
     const stop = linkedAbort(signal);
     try {
       for await (const frame of this.#o.transport.peer(uri).acks({ epoch: state.epoch }, stop.signal)) {
         this.#onAckFrame(frame);
+        if (enough(frame)) return true;
         const now = host.state().cluster;
         // Leaving Coupled on purpose (switchover, planned shutdown), the last event still needs the passive's acknowledgement.
         const leaving = (now.TYPE === 'SwitchedOver' && now.setting.activeId !== host.nodeId) || now.TYPE === 'ActiveShutDown';
         if (now.TYPE !== 'PreparedToBeCoupled' && now.TYPE !== 'Coupled' && !leaving) break;
       }
     } catch (err) {
-      if (signal.aborted) return;
+      if (signal.aborted) return false;
       // A node that refuses acknowledgements because it is active — in a higher epoch — has taken over: this node lost.
-      if ((hasCode(err, 'ClusterNodeIsActive') || hasCode(err, 'ClusterEpochStale')) && this.#higherEpoch(err.arguments, `the node at ${uri}`)) return;
-      if (hasCode(err, 'ClusterNodeIsActive') && this.#o.host.handedOver(`the node at ${uri}, active now`)) return;
-      this.#problem.set(err, `no acknowledgements from the passive at ${uri}`);
+      if ((hasCode(err, 'ClusterNodeIsActive') || hasCode(err, 'ClusterEpochStale')) && this.#higherEpoch(err.arguments, `the node at ${uri}`)) return false;
+      if (hasCode(err, 'ClusterNodeIsActive') && this.#o.host.handedOver(`the node at ${uri}, active now`)) return false;
+      this.#problem.set(err, `${why} at ${uri}`);
     } finally {
       stop.abort();
     }
+    return false;
   }
 
   /**
@@ -210,28 +216,13 @@ export class ActiveCluster {
   async #confirmRestart(signal: AbortSignal): Promise<void> {
     const host = this.#o.host;
     this.#logger.warn('restarted after a planned shutdown the passive did not acknowledge; acting again once it confirms that it did not take over');
+    const hasAll = (frame: AckFrame): boolean => frame.eventId >= host.journal().lastEventId;
     while (!signal.aborted && !this.#lostReported) {
-      const state = host.state();
-      const passiveId = passiveIdOf(state.cluster);
-      const uri = passiveId === undefined || !('setting' in state.cluster) ? undefined : state.cluster.setting.idToUri[passiveId];
-      if (uri === undefined) return;
-      const stop = linkedAbort(signal);
-      try {
-        for await (const frame of this.#o.transport.peer(uri).acks({ epoch: state.epoch }, stop.signal)) {
-          this.#onAckFrame(frame);
-          if (frame.eventId >= host.journal().lastEventId) {
-            this.#logger.info({ passiveId }, 'the passive has everything and did not take over; acting again');
-            host.restartConfirmed();
-            this.#problem.clear();
-            return;
-          }
-        }
-      } catch (err) {
-        if (signal.aborted) return;
-        if ((hasCode(err, 'ClusterNodeIsActive') || hasCode(err, 'ClusterEpochStale')) && this.#higherEpoch(err.arguments, `the node at ${uri}`)) return;
-        this.#problem.set(err, 'restarted after an unacknowledged planned shutdown: waiting for the passive to confirm it did not take over');
-      } finally {
-        stop.abort();
+      if (await this.#pullAcks(signal, hasAll, 'restarted after an unacknowledged planned shutdown: no confirmation from the passive')) {
+        this.#logger.info({ passiveId: passiveIdOf(host.state().cluster) }, 'the passive has everything and did not take over; acting again');
+        host.restartConfirmed();
+        this.#problem.clear();
+        return;
       }
       await this.#wakeup.sleep(this.#o.timing.heartbeatMs, signal).catch(() => undefined);
     }
@@ -418,4 +409,10 @@ export class ActiveCluster {
 
 function assertNever(x: never): never {
   throw new Error(`unexpected ${JSON.stringify(x)}`);
+}
+
+/** The appointed URI of the passive node, if the pair has one. */
+function passiveUri(cluster: ClusterState): string | undefined {
+  const passiveId = passiveIdOf(cluster);
+  return passiveId === undefined || !('setting' in cluster) ? undefined : cluster.setting.idToUri[passiveId];
 }

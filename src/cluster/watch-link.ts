@@ -1,18 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Wakeup, asEpoch, linkedAbort, type Clock, type Epoch, type EventId, type Logger } from '../common/index.js';
+import { Wakeup, asEpoch, linkedAbort, type Clock, type Epoch, type Logger } from '../common/index.js';
 import type { ClusterTiming } from './cluster-timing.js';
 import type { WatchFrame, WatchStreamRequest } from './transport/index.js';
 import type { ConsentRequest, Witness, WitnessStatus, WitnessVerdict } from './witness.js';
 
-/** How this node looks to the watch, at the moment a heartbeat goes out. */
-export interface WatchView {
-  readonly nodeId: string;
-  readonly epoch: Epoch;
-  readonly isActive: boolean;
-  readonly clusterState: string;
-  readonly activeId: string | null;
-  readonly lastEventId: EventId;
-}
+/** How this node looks to the watch, at the moment a heartbeat goes out: the heartbeat's fields. */
+export type WatchView = Omit<Extract<WatchFrame, { readonly TYPE: 'Heartbeat' }>, 'TYPE'>;
 
 /** The watch's answer as the node-to-node command carried it. */
 export interface WatchAnswer {

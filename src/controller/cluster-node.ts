@@ -25,7 +25,7 @@ import type { ControllerPort, EventRead, HealthReport, Overview, UserContext } f
 import { Controller, type StopReason } from './controller.js';
 import { PassiveNode } from './passive-node.js';
 import { peekClusterState } from './cluster-peek.js';
-import type { RoleHooks, StepDown, TakeOver } from './role-hooks.js';
+import type { NodeOptions, RoleHooks, StepDown, TakeOver } from './role-hooks.js';
 
 /** What the licence says about taking authority (src/licence implements it). */
 export interface LicenceCheck {
@@ -34,17 +34,9 @@ export interface LicenceCheck {
   status(): unknown;
 }
 
-export interface ClusterNodeOptions {
-  readonly config: ControllerConfig;
-  readonly dataDir: string;
-  readonly nodeId: NodeId;
-  readonly version: string;
-  readonly clock: Clock;
-  readonly logger: Logger;
+export interface ClusterNodeOptions extends NodeOptions {
   readonly transport: Transport;
   readonly licence: LicenceCheck;
-  readonly onStop: (reason: StopReason) => void;
-  readonly eventBufferSize?: number;
 }
 
 type Current =

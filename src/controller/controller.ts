@@ -12,7 +12,6 @@ import {
   type Logger,
   type NodeId,
 } from '../common/index.js';
-import type { ControllerConfig } from '../config/index.js';
 import { Journal } from '../journal/index.js';
 import { ReadModel } from '../readmodel/index.js';
 import {
@@ -51,21 +50,11 @@ import { ReadModelFeeder } from './read-model-feeder.js';
 import { EventBuffer } from './event-buffer.js';
 import { OrderDriver } from './order-driver.js';
 import { renderControllerMetrics } from './controller-metrics.js';
-import type { RoleEndpoint, RoleHooks, TakeOver } from './role-hooks.js';
+import type { NodeOptions, RoleEndpoint, RoleHooks, StopReason, TakeOver } from './role-hooks.js';
 
-export type StopReason = { readonly kind: 'shutdown' } | { readonly kind: 'fatal'; readonly error: unknown };
+export type { StopReason } from './role-hooks.js';
 
-export interface ControllerOptions {
-  readonly config: ControllerConfig;
-  readonly dataDir: string;
-  readonly nodeId: NodeId;
-  readonly version: string;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  /** Called once when the controller must stop: a ShutDown command or a fatal error. */
-  readonly onStop: (reason: StopReason) => void;
-  /** How many recent events `GET /event` can serve without answering Torn. */
-  readonly eventBufferSize?: number;
+export interface ControllerOptions extends NodeOptions {
   /** How this node reaches its peer; without it the node cannot be appointed to a pair. */
   readonly transport?: Transport;
   /** Consent, licence and role changes, from the node that owns this role (with the transport). */

@@ -177,7 +177,8 @@ export class OrderDriver {
     const run = this.#o.executor.start({
       orderId,
       script: job.script,
-      env: job.env,
+      // The epoch the job was started in: a job that reports elsewhere can say which reign of which node started it.
+      env: { ...job.env, TANDEM_EPOCH: String(state.epoch) },
       ...(job.timeoutMs === undefined ? {} : { timeoutMs: job.timeoutMs }),
     });
     this.#running.set(orderId, run);

@@ -7,13 +7,10 @@ import {
   asEpoch,
   asEventId,
   linkedAbort,
-  type Clock,
   type Epoch,
   type EventId,
   type Logger,
-  type NodeId,
 } from '../common/index.js';
-import type { ControllerConfig } from '../config/index.js';
 import { JournalReplica, type JournalRecord } from '../journal/index.js';
 import { ReadModel } from '../readmodel/index.js';
 import { applyEvent, emptyState, fromSnapshot, latestWorkflow, parseEvent, type ClusterSetting, type ControllerState } from '../state/index.js';
@@ -22,21 +19,12 @@ import type { AckFrame, ClusterCommandAnswer, JournalFrame, JournalStreamRequest
 import { ActiveCluster, PeerProblem } from '../cluster/index.js';
 import type { ControllerPort, EventRead, HealthReport, Overview, UserContext } from '../api/controller-port.js';
 import { EventBuffer } from './event-buffer.js';
-import type { StopReason } from './controller.js';
 import { toView, type Stamped } from './stamped-view.js';
 import { ReadModelFeeder } from './read-model-feeder.js';
-import type { RoleEndpoint, RoleHooks } from './role-hooks.js';
+import type { NodeOptions, RoleEndpoint, RoleHooks } from './role-hooks.js';
 
-export interface PassiveNodeOptions {
-  readonly config: ControllerConfig;
-  readonly dataDir: string;
-  readonly nodeId: NodeId;
-  readonly version: string;
-  readonly clock: Clock;
-  readonly logger: Logger;
+export interface PassiveNodeOptions extends NodeOptions {
   readonly transport: Transport;
-  readonly onStop: (reason: StopReason) => void;
-  readonly eventBufferSize?: number;
   readonly hooks: RoleHooks;
   /** Who is active, when this node knows better than its journal (it just lost the active role). */
   readonly knownSetting?: ClusterSetting;

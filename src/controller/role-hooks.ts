@@ -1,4 +1,5 @@
-import type { Epoch, NodeId, TandemError } from '../common/index.js';
+import type { Clock, Epoch, Logger, NodeId, TandemError } from '../common/index.js';
+import type { ControllerConfig } from '../config/index.js';
 import type { ClusterEndpoint, ClusterTiming, ConsentRequest, WitnessVerdict } from '../cluster/index.js';
 import type { ClusterSetting, LastFailover } from '../state/index.js';
 
@@ -39,3 +40,20 @@ export interface RoleHooks {
 
 /** What a role serves the other node; the watch stream belongs to the node that owns the roles. */
 export type RoleEndpoint = Omit<ClusterEndpoint, 'watchFrames'>;
+
+/** Why a node stops by itself: a ShutDown command, or a fault it cannot go on after. */
+export type StopReason = { readonly kind: 'shutdown' } | { readonly kind: 'fatal'; readonly error: unknown };
+
+/** What every role of a node, and the node itself, is opened with. */
+export interface NodeOptions {
+  readonly config: ControllerConfig;
+  readonly dataDir: string;
+  readonly nodeId: NodeId;
+  readonly version: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Called once when the node must stop: a ShutDown command or a fatal error. */
+  readonly onStop: (reason: StopReason) => void;
+  /** How many recent events `GET /event` can serve without answering Torn. */
+  readonly eventBufferSize?: number;
+}

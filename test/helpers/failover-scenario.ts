@@ -29,7 +29,7 @@ export async function coupledScenario(t: { after(fn: () => Promise<void>): void 
 }
 
 export async function waitForJobStart(marker: string, id: string): Promise<void> {
-  await waitFor(`the job of ${id} to start`, async () => ((await markerLines(marker)).includes(`start ${id}`) ? true : undefined));
+  await waitFor(`the job of ${id} to start`, async () => ((await markerLines(marker)).some((l) => l.startsWith(`start ${id} `)) ? true : undefined));
 }
 
 /** After every scenario: acknowledged orders all exist on `node`, no job of fo/once started twice. */

@@ -15,7 +15,7 @@ export function markerWorkflow(path: string, marker: string, options: { seconds:
           TYPE: 'Execute',
           job: {
             // The start is marked too, so a job that ran twice shows even when its first run was cut off.
-            script: `echo "start $ID" >> "${marker}"; sleep ${options.seconds}; echo "end $ID" >> "${marker}"`,
+            script: `echo "start $ID $TANDEM_EPOCH" >> "${marker}"; sleep ${options.seconds}; echo "end $ID" >> "${marker}"`,
             env: { ID: '$id' },
             restartable: options.restartable,
           },
@@ -25,7 +25,7 @@ export function markerWorkflow(path: string, marker: string, options: { seconds:
   };
 }
 
-/** Lines of the marker file ("start id" / "end id"); none when it does not exist yet. */
+/** Lines of the marker file ("start id epoch" / "end id"); none when it does not exist yet. */
 export async function markerLines(marker: string): Promise<string[]> {
   try {
     return (await readFile(marker, 'utf8')).split('\n').filter((l) => l !== '');

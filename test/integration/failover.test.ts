@@ -9,6 +9,7 @@ import {
   assertJournalsPrefixConsistent,
   cutFiles,
   journalFiles,
+  markerLines,
   nodeState,
   orderStates,
   waitForPassiveCoupled,
@@ -55,6 +56,8 @@ test('SIGKILL of the active during running jobs: the backup takes over, finishes
   assert.equal(states.get('once-1'), 'Disrupted', 'the non-restartable job is not started again');
   assert.equal(states.get('after-1'), 'Finished');
   assert.equal((await nodeState(pair, pair.backup))['epoch'], epoch + 1, 'the failover raised the epoch');
+  const starts = (await markerLines(s.marker)).filter((l) => l.startsWith('start again-1 '));
+  assert.deepEqual(starts, [`start again-1 ${epoch}`, `start again-1 ${epoch + 1}`], 'the restartable job ran again, in the new epoch');
 
   await pair.start(pair.primary);
   await waitForPassiveCoupled(pair, pair.primary);
