@@ -245,7 +245,7 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
   #watchView(): WatchView {
     const c = this.#current;
     if (c.kind !== 'active' && c.kind !== 'passive') {
-      return { nodeId: this.#o.nodeId, epoch: this.#lastEpoch, isActive: false, clusterState: 'Switching', activeId: null, lastEventId: 0 as EventId };
+      return { nodeId: this.#o.nodeId, epoch: this.#lastEpoch, isActive: false, clusterState: 'Switching', activeId: null, lastEventId: 0 as EventId, journalId: null };
     }
     const overview = c.role.overview();
     // The active tells the watch only what is committed: an appended SwitchedOver that the passive never got must not teach the watch a new epoch.
@@ -260,6 +260,7 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
       clusterState: cluster.TYPE,
       activeId: activeIdOf(cluster) ?? null,
       lastEventId: overview.lastEventId,
+      journalId: c.role.journalId() ?? null,
     };
   }
 

@@ -574,6 +574,11 @@ export class Controller implements ControllerPort, RoleEndpoint {
     this.#options.hooks?.stepDown({ kind: 'Lost', epoch, source });
   }
 
+  /** The id of this node's journal (for the watch's heartbeat). */
+  journalId(): string | undefined {
+    return this.#journal?.journalId;
+  }
+
   /** The cluster state and epoch as far as committed (for the watch's heartbeat). */
   committedCluster(): Pick<ControllerState, 'epoch' | 'cluster'> {
     return this.#committedCluster;

@@ -482,6 +482,11 @@ export class PassiveNode implements ControllerPort, RoleEndpoint {
     };
   }
 
+  /** The id of the journal this node replicates (for the watch's heartbeat); undefined before it has one. */
+  journalId(): string | undefined {
+    return this.#replica?.journalId;
+  }
+
   clusterView(nodeState: boolean): Readonly<Record<string, unknown>> {
     const cluster = this.#state?.cluster ?? { TYPE: 'Empty' };
     if (!nodeState) return cluster as unknown as Readonly<Record<string, unknown>>;

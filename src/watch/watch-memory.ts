@@ -23,6 +23,8 @@ export const watchMemorySchema = z.discriminatedUnion('TYPE', [
     watchId,
     epoch,
     activeId: nodeId,
+    /** The journal of the pair the watch serves: a node with another one belongs to a new pair. */
+    journalId: z.string().min(1).max(100).exactOptional(),
     /** The active node of this epoch may have committed without its passive: FailedOver is refused in it. */
     passiveLostGrantedInEpoch: epoch.exactOptional(),
     /** The active node's heartbeat showed it alone (not Coupled) in this epoch, so a later Coupled one means the passive has caught up. */

@@ -143,15 +143,7 @@ function onHeartbeat(state: WatchState, source: string, heartbeat: Heartbeat, no
   switch (memory.TYPE) {
     case 'Untaught': {
       if (!heartbeat.isActive || heartbeat.activeId !== heartbeat.nodeId) return next;
-      const alone = heartbeat.clusterState !== 'Coupled';
-      const taught: TaughtMemory = {
-        TYPE: 'Taught',
-        watchId: memory.watchId,
-        epoch: heartbeat.epoch,
-        activeId: heartbeat.nodeId,
-        // Untaught, the watch cannot know whether its predecessor let the active go on alone: the heartbeat says.
-        ...(alone ? { passiveLostGrantedInEpoch: heartbeat.epoch, aloneSeenInEpoch: heartbeat.epoch } : {}),
-      };
+      const taught = teach(memory.watchId, heartbeat);
       effects.push({ TYPE: 'Persist', memory: taught });
       effects.push(
         log(
@@ -163,9 +155,19 @@ function onHeartbeat(state: WatchState, source: string, heartbeat: Heartbeat, no
       return { ...next, memory: taught };
     }
     case 'Taught': {
+      if (heartbeat.journalId !== null && memory.journalId !== undefined && heartbeat.journalId !== memory.journalId) {
+        return otherJournal(next, memory, heartbeat, effects);
+      }
       if (heartbeat.epoch > memory.epoch) return learnEpoch(next, memory, heartbeat, effects);
       if (heartbeat.epoch < memory.epoch) return noticeStale(next, memory, source, heartbeat, now, effects);
-      return heartbeat.nodeId === memory.activeId && heartbeat.isActive ? followActive(next, memory, heartbeat, effects) : next;
+      if (heartbeat.nodeId !== memory.activeId || !heartbeat.isActive) return next;
+      if (memory.journalId === undefined && heartbeat.journalId !== null) {
+        // Taught before the active had a journal (or by an older watch): bind the memory to it now.
+        const bound: TaughtMemory = { ...memory, journalId: heartbeat.journalId };
+        effects.push({ TYPE: 'Persist', memory: bound });
+        return followActive({ ...next, memory: bound }, bound, heartbeat, effects);
+      }
+      return followActive(next, memory, heartbeat, effects);
     }
     default: {
       const never: never = memory;
@@ -203,6 +205,41 @@ function followActive(state: WatchState, memory: TaughtMemory, heartbeat: Heartb
   }
   effects.push({ TYPE: 'Persist', memory: next });
   return { ...state, memory: next };
+}
+
+/** What a heartbeat of the node that is active teaches a watch that knows nothing (of this pair). */
+function teach(watchId: string, heartbeat: Heartbeat): TaughtMemory {
+  const alone = heartbeat.clusterState !== 'Coupled';
+  return {
+    TYPE: 'Taught',
+    watchId,
+    epoch: heartbeat.epoch,
+    activeId: heartbeat.nodeId,
+    ...(heartbeat.journalId === null ? {} : { journalId: heartbeat.journalId }),
+    // Untaught, the watch cannot know whether its predecessor let the active go on alone: the heartbeat says.
+    ...(alone ? { passiveLostGrantedInEpoch: heartbeat.epoch, aloneSeenInEpoch: heartbeat.epoch } : {}),
+  };
+}
+
+/**
+ * A node holds another journal than the pair the watch knows: the pair was set up anew
+ * (its epochs start again) while the watch kept its state. What the watch remembers is
+ * about a journal that no node holds any more, so the active node of the new one teaches
+ * it afresh; other nodes' heartbeats are ignored until then (no epoch notice to a new pair).
+ */
+function otherJournal(state: WatchState, memory: TaughtMemory, heartbeat: Heartbeat, effects: WatchEffect[]): WatchState {
+  if (!heartbeat.isActive || heartbeat.activeId !== heartbeat.nodeId) return state;
+  const taught = teach(memory.watchId, heartbeat);
+  effects.push({ TYPE: 'Persist', memory: taught });
+  effects.push(
+    log(
+      'warn',
+      { decision: 'Taught', nodeId: heartbeat.nodeId, epoch: taught.epoch, activeId: taught.activeId, journalId: heartbeat.journalId, previousJournalId: memory.journalId },
+      `${heartbeat.nodeId} is active with journal ${String(heartbeat.journalId)}, not ${memory.journalId ?? '?'}: a new pair; the watch forgets the old one and serves this one`,
+    ),
+  );
+  const next: WatchState = { ...state, memory: taught };
+  return next.hold.kind === 'Held' ? cancelHold(next, next.hold, 'the watch serves a new pair', effects) : next;
 }
 
 /** A node knows a newer epoch (a switchover or a failover the watch did not see): the watch follows it. */

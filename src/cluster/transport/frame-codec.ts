@@ -94,6 +94,7 @@ const watchWireSchema: z.ZodType<WireFrame<WatchFrame>> = z.discriminatedUnion('
     clusterState: z.string().min(1).max(100),
     activeId: nodeIdText.nullable(),
     lastEventId: eventId,
+    journalId: z.string().min(1).max(100).nullable(),
   }),
   z.object({
     TYPE: z.literal('Request'),

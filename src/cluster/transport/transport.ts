@@ -28,6 +28,8 @@ export type WatchFrame =
       /** The active node by this node's journal; null while standalone. */
       readonly activeId: string | null;
       readonly lastEventId: EventId;
+      /** The id of the pair's journal this node holds; null before it has one. A watch serves one journal. */
+      readonly journalId: string | null;
     }
   /** A request for consent to leave Coupled without the peer's word; two-phase: Ask, then Commit with the same requestId. */
   | {

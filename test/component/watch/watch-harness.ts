@@ -23,7 +23,7 @@ export async function tempDataDir(t: TestContext): Promise<string> {
 }
 
 export function heartbeat(nodeId: string, epoch: number, isActive: boolean, activeId: string | null = isActive ? nodeId : 'Primary'): WatchFrame {
-  return { TYPE: 'Heartbeat', nodeId, epoch: asEpoch(epoch), isActive, clusterState: 'Coupled', activeId, lastEventId: asEventId(1_000) };
+  return { TYPE: 'Heartbeat', nodeId, epoch: asEpoch(epoch), isActive, clusterState: 'Coupled', activeId, lastEventId: asEventId(1_000), journalId: null };
 }
 
 export function request(nodeId: string, ask: WatchAsk, lostNodeId: string, epoch: number, phase: 'Ask' | 'Commit', requestId: string): WatchFrame {

@@ -22,8 +22,15 @@ const taughtIn = (epoch: number, activeId = 'Primary', grants: Partial<Record<'p
   ...(grants.failedOverGrantedInEpoch === undefined ? {} : { failedOverGrantedInEpoch: asEpoch(grants.failedOverGrantedInEpoch) }),
 });
 
-function heartbeat(nodeId: string, epoch: number, isActive: boolean, activeId: string | null = isActive ? nodeId : 'Primary', clusterState = 'Coupled'): WatchFrame {
-  return { TYPE: 'Heartbeat', nodeId, epoch: asEpoch(epoch), isActive, clusterState, activeId, lastEventId: asEventId(1000) };
+function heartbeat(
+  nodeId: string,
+  epoch: number,
+  isActive: boolean,
+  activeId: string | null = isActive ? nodeId : 'Primary',
+  clusterState = 'Coupled',
+  journalId: string | null = null,
+): WatchFrame {
+  return { TYPE: 'Heartbeat', nodeId, epoch: asEpoch(epoch), isActive, clusterState, activeId, lastEventId: asEventId(1000), journalId };
 }
 
 function request(nodeId: string, ask: WatchAsk, lostNodeId: string, epoch: number, phase: 'Ask' | 'Commit', requestId = 'r-1'): WatchFrame {
@@ -371,6 +378,28 @@ describe('watch rules: the two phases', () => {
     w.heartbeat('Primary', 4, false, 'Backup');
     assertRefused(w.request('Backup', 'FailedOver', 'Primary', 3, 'Commit'), /cancelled: the watch learnt epoch 4/);
     assert.deepEqual(w.memory, taughtIn(4, 'Backup'));
+  });
+});
+
+describe('watch rules: one pair, one journal', () => {
+  it('binds its memory to the journal of the active node, and the active of a new pair teaches it afresh', () => {
+    const w = new Watch(untaught);
+    w.frame(heartbeat('Primary', 7, true, 'Primary', 'Coupled', 'journal-old'));
+    assert.deepEqual(w.memory, { ...taughtIn(7), journalId: 'journal-old' });
+    // The pair is set up anew: empty data directories, epochs from 0, another journal.
+    const fromBackup = w.frame(heartbeat('Backup', 0, false, null, 'NodesAppointed', 'journal-new'));
+    assert.deepEqual(sends(fromBackup), [], 'no epoch notice to a node of another pair');
+    w.frame(heartbeat('Primary', 0, true, 'Primary', 'NodesAppointed', 'journal-new'));
+    assert.deepEqual(sends(w.effects), [], 'the new active is not told it lost');
+    assert.deepEqual(persists(w.effects), [{ ...taughtIn(0, 'Primary', { passiveLostGrantedInEpoch: 0 }), aloneSeenInEpoch: asEpoch(0), journalId: 'journal-new' }]);
+  });
+
+  it('a watch taught before the journal existed binds itself to it at the next heartbeat of the active', () => {
+    const w = coupledWatch();
+    w.frame(heartbeat('Primary', 3, true, 'Primary', 'Coupled', 'journal-1'));
+    assert.deepEqual(w.memory, { ...taughtIn(3), journalId: 'journal-1' });
+    const stale = w.frame(heartbeat('Backup', 2, false, 'Primary', 'Coupled', 'journal-1'));
+    assert.equal(sends(stale)[0]?.command.TYPE, 'ClusterWatchEpoch', 'a stale node of the same pair is still told');
   });
 });
 
