@@ -59,7 +59,7 @@ export const errorCodes = {
   WatchStateCorrupt: { status: 500, summary: "The cluster watch's state file is damaged; the watch refuses to start. Arguments name the file and the problem." },
 
   // Licence
-  LicenceInvalid: { status: 500, summary: 'The licence file is malformed or its signature does not verify against a trusted key.' },
+  LicenceInvalid: { status: 403, summary: 'The licence file is malformed or its signature does not verify against a trusted key.' },
   LicenceExpired: { status: 403, summary: 'The licence has expired or is not yet valid; automatic failover and switchover are disabled.' },
   LicenceMissing: { status: 403, summary: 'No licence is installed; automatic failover and switchover are disabled.' },
 
