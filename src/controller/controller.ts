@@ -105,8 +105,11 @@ export class Controller implements ControllerPort, RoleEndpoint {
   #stopSignalled = false;
   /** Set once this node learnt it lost, or handed its role over: nothing more is published. */
   #fenced = false;
-  /** A switchover is under way: no order advances, no job starts, no schedule fires. */
-  #handingOver = false;
+  /**
+   * A switchover under way — no order advances, no job starts, no schedule fires: first
+   * waiting for running jobs, then with ClusterSwitchedOver written at `switchedOverAt`.
+   */
+  #handover: { readonly phase: 'waitingForJobs' } | { readonly phase: 'written'; readonly switchedOverAt: EventId } | undefined;
   /**
    * Restarted after a planned shutdown that the passive never acknowledged: it may have
    * failed over meanwhile, so every commit needs its acknowledgement, as when Coupled,
@@ -115,8 +118,6 @@ export class Controller implements ControllerPort, RoleEndpoint {
   #restartUnconfirmed = false;
   /** What the watch last saw of this node (#noticeViewChange). */
   #viewed: { type: string; acts: boolean } = { type: '', acts: false };
-  /** The EventId of the ClusterSwitchedOver this node wrote, until the switchover is done. */
-  #switchedOverAt: EventId | undefined;
 
   private constructor(options: ControllerOptions) {
     this.#options = options;
@@ -223,7 +224,7 @@ export class Controller implements ControllerPort, RoleEndpoint {
       state: () => this.#state,
       persist: (events) => this.#persist(events),
       isRunning: () => this.#phase.kind === 'running' && !this.#fenced,
-      isAdvancing: () => !this.#handingOver && !this.#restartUnconfirmed,
+      isAdvancing: () => this.#handover === undefined && !this.#restartUnconfirmed,
     });
     this.#phase = { kind: 'running' };
     this.#driver.recover();
@@ -269,10 +270,10 @@ export class Controller implements ControllerPort, RoleEndpoint {
           this.#driver?.resume();
         },
         handedOver: (source) => {
-          const switchedOverAt = this.#switchedOverAt;
-          if (switchedOverAt === undefined) return false;
+          const handover = this.#handover;
+          if (handover?.phase !== 'written') return false;
           this.#logger.info({ source }, 'the other node acts on the switchover: it has the SwitchedOver event');
-          this.acknowledged(switchedOverAt);
+          this.acknowledged(handover.switchedOverAt);
           return true;
         },
       },
@@ -435,7 +436,7 @@ export class Controller implements ControllerPort, RoleEndpoint {
   async executeCommand(body: unknown, user: UserContext): Promise<Readonly<Record<string, unknown>>> {
     this.#assertRunning();
     const command: ControllerCommand = parseControllerCommand(body);
-    if ((this.#fenced || this.#switchedOverAt !== undefined) && command.TYPE !== 'ShutDown') {
+    if ((this.#fenced || this.#handover?.phase === 'written') && command.TYPE !== 'ShutDown') {
       // Nothing may follow SwitchedOver in this node's journal: the other node takes over at it.
       throw new TandemError('ClusterNodeIsNotActive', 'This node has handed the active role over or lost it; send commands to the other node.', {});
     }
@@ -487,12 +488,12 @@ export class Controller implements ControllerPort, RoleEndpoint {
     if (cluster.TYPE !== 'Coupled' || hooks === undefined) {
       throw new TandemError('ClusterNotCoupled', `Switchover needs a coupled pair; the cluster is ${cluster.TYPE}.`, { clusterState: cluster.TYPE });
     }
-    if (this.#handingOver) throw new TandemError('ClusterNotCoupled', 'A switchover is already under way.', { clusterState: cluster.TYPE });
+    if (this.#handover !== undefined) throw new TandemError('ClusterNotCoupled', 'A switchover is already under way.', { clusterState: cluster.TYPE });
     const may = hooks.mayTakeAuthority();
     if (!may.ok) throw may.error;
     const passiveId = passiveIdOf(cluster)!;
     this.#logger.info({ userId: user.userId, passiveId, runningJobs: this.#executor?.running() ?? 0 }, 'switchover requested; waiting for running jobs to end');
-    this.#handingOver = true;
+    this.#handover = { phase: 'waitingForJobs' };
     try {
       await this.#driver!.whenNoJobRuns();
       if (this.#state.cluster.TYPE !== 'Coupled') {
@@ -501,12 +502,12 @@ export class Controller implements ControllerPort, RoleEndpoint {
         });
       }
       this.#persist([{ TYPE: 'ClusterSwitchedOver', activeId: passiveId }]);
-      this.#switchedOverAt = this.#journal!.lastEventId;
+      const switchedOverAt = this.#journal!.lastEventId;
+      this.#handover = { phase: 'written', switchedOverAt };
       // Published with the passive's acknowledgement, or with its word that it acts on the switchover (handedOver).
-      await this.whenPublished(this.#switchedOverAt);
+      await this.whenPublished(switchedOverAt);
     } catch (err) {
-      this.#handingOver = false;
-      this.#switchedOverAt = undefined;
+      this.#handover = undefined;
       this.#driver!.resume();
       throw err;
     }
@@ -586,7 +587,7 @@ export class Controller implements ControllerPort, RoleEndpoint {
 
   /** The node acts as active for sure: alone, or Coupled with the passive's acknowledgements arriving in this process. */
   actsConfirmed(): boolean {
-    if (this.#fenced || this.#switchedOverAt !== undefined || this.#restartUnconfirmed || this.#phase.kind !== 'running') return false;
+    if (this.#fenced || this.#handover?.phase === 'written' || this.#restartUnconfirmed || this.#phase.kind !== 'running') return false;
     return this.#state.cluster.TYPE !== 'Coupled' || this.#cluster?.status().lastAckFrameAt !== undefined;
   }
 
