@@ -79,12 +79,22 @@ export async function waitForOrders(pair: Pair, node: PairNode, ids: readonly st
   );
 }
 
-/** The journal files of a node (names ending in .journal), in name order. */
+/**
+ * The journal files of a node (names ending in .journal), in name order. A running node
+ * deletes obsolete files once they are acknowledged, so a file listed may be gone when
+ * read: then the directory is listed again.
+ */
 export async function journalFiles(node: PairNode): Promise<Map<string, Buffer>> {
   const dir = join(node.dataDir, 'state');
-  const files = new Map<string, Buffer>();
-  for (const name of (await readdir(dir)).sort()) if (name.endsWith('.journal')) files.set(name, await readFile(join(dir, name)));
-  return files;
+  for (let attempt = 1; ; attempt++) {
+    const files = new Map<string, Buffer>();
+    try {
+      for (const name of (await readdir(dir)).sort()) if (name.endsWith('.journal')) files.set(name, await readFile(join(dir, name)));
+      return files;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 10) throw e;
+    }
+  }
 }
 
 /** Files a journal cut kept beside the journal (`*.cut-*`). */

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createPair, pairConf, type Pair, type PairNode } from '../helpers/pair.js';
 import { startTandem } from '../helpers/tandem-process.js';
 import { waitFor } from '../helpers/wait.js';
+import { journalFiles, waitForIdenticalJournals } from '../helpers/pair-checks.js';
 
 const workflow = {
   TYPE: 'DeployWorkflow',
@@ -19,26 +20,6 @@ async function addOrder(pair: Pair, id: string): Promise<void> {
 async function orderIds(pair: Pair, node: PairNode): Promise<Set<string>> {
   const r = await pair.call(node, 'GET', '/order');
   return new Set((r.body['orders'] as { id: string }[]).map((o) => o.id));
-}
-
-async function journalFiles(node: PairNode): Promise<Map<string, Buffer>> {
-  const dir = join(node.dataDir, 'state');
-  const files = new Map<string, Buffer>();
-  for (const name of (await readdir(dir)).sort()) if (name.endsWith('.journal')) files.set(name, await readFile(join(dir, name)));
-  return files;
-}
-
-/** The backup's journal files equal the primary's, byte for byte. */
-async function assertJournalsIdentical(pair: Pair): Promise<void> {
-  const primary = await journalFiles(pair.primary);
-  await waitFor('the backup journal to equal the primary journal', async () => {
-    const backup = await journalFiles(pair.backup);
-    const p = await journalFiles(pair.primary);
-    if ([...p.keys()].join() !== [...backup.keys()].join()) return undefined;
-    for (const [name, bytes] of p) if (!bytes.equals(backup.get(name)!)) return undefined;
-    return true;
-  });
-  assert.ok(primary.size >= 1);
 }
 
 async function coupledPair(t: { after(fn: () => Promise<void>): void }): Promise<Pair> {
@@ -61,7 +42,7 @@ test('appointed pair couples over mutual TLS, runs orders on the primary, and th
     const r = await pair.call(pair.backup, 'GET', '/order/c-9');
     return r.status === 200 && (r.body['state'] as { TYPE: string }).TYPE === 'Finished' ? true : undefined;
   });
-  await assertJournalsIdentical(pair);
+  await waitForIdenticalJournals(pair);
 
   const passive = await pair.call(pair.backup, 'POST', '/command', { TYPE: 'AddOrder', order: { id: 'x', workflowPath: 'pair/echo' } });
   assert.equal(passive.status, 503);
@@ -125,7 +106,7 @@ test('a cleanly stopped backup is let go (PassiveLost); after two rotations it c
   await pair.waitForClusterState(pair.primary, 'Coupled');
   const onBackup = await orderIds(pair, pair.backup);
   for (let r = 0; r < 2; r++) for (let i = 0; i < 5; i++) assert.ok(onBackup.has(`r${r}-${i}`));
-  await assertJournalsIdentical(pair);
+  await waitForIdenticalJournals(pair);
 });
 
 test('a former primary configured as backup is refused at start and its journal is unchanged', async (t) => {
@@ -135,7 +116,6 @@ test('a former primary configured as backup is refused at start and its journal 
   assert.equal((await pair.call(pair.primary, 'POST', '/command', workflow)).status, 200);
   await pair.kill(pair.primary, 'SIGTERM');
   const before = await journalFiles(pair.primary);
-  const { writeFile } = await import('node:fs/promises');
   await writeFile(join(pair.primary.configDir, 'controller.conf'), pairConf('Backup'));
   await assert.rejects(
     startTandem(['--config-dir', pair.primary.configDir, '--data-dir', pair.primary.dataDir, '--https-port', '0']),
