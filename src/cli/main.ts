@@ -5,6 +5,7 @@ import { runDevCommand } from './dev-command.js';
 import { runLicenseCommand } from './license-command.js';
 import { runWatchCommand } from './watch-command.js';
 import { runClusterCommand } from './cluster-command.js';
+import { runCertificatesCommand } from './certificates-command.js';
 import { reportError } from './report-error.js';
 import { productVersion } from '../app.js';
 
@@ -14,6 +15,7 @@ const usage = `tandem — a workflow controller pair with a replicated journal
   tandem watch --config-dir DIR --data-dir DIR [--node URL]... [--log-level L]   the cluster watch (needs two nodes)
   tandem cluster status|switchover|shutdown --url URL [--url URL] [--user U] [--ca FILE] [--json]
   tandem cluster confirm-loss --url URL [--url URL] --lost NODE_ID   stand in for the watch once
+  tandem certificates --dir DIR --node NAME[=HOST,…]… [--days N]   a CA and node certificates for HTTPS
   tandem journal inspect DATA_DIR      summary of the journal files
   tandem journal verify DATA_DIR       check every record; exit 1 when damaged
   tandem dev                           local node for trying Tandem (what npm start runs)
@@ -39,6 +41,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runLicenseCommand(rest);
     case 'cluster':
       return runClusterCommand(rest);
+    case 'certificates':
+      return runCertificatesCommand(rest);
     case '--version':
     case 'version':
       process.stdout.write(`${productVersion()}\n`);
