@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { asNodeId, createLogger, systemClock, TandemError, type Logger } from './common/index.js';
+import { asNodeId, createLogger, systemClock, TandemError, type LogContext, type Logger } from './common/index.js';
 import { loadControllerConfig, type ControllerConfig } from './config/index.js';
 import { ClusterNode, claimDataDirectory, type StopReason } from './controller/index.js';
 import { LicenceGate } from './licence/index.js';
@@ -16,6 +16,8 @@ export interface NodeOptions {
   readonly httpPort?: number;
   readonly httpsPort?: number;
   readonly logger?: Logger;
+  /** The root logger's context: the node keeps its role and epoch in it, for every line. */
+  readonly logContext?: LogContext;
   readonly env?: NodeJS.ProcessEnv;
   /** Called once when the node must stop on its own (ShutDown command or a fatal error). */
   readonly onStop: (reason: StopReason) => void;
@@ -73,6 +75,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   });
   await mkdir(options.dataDir, { recursive: true });
   await claimDataDirectory(options.dataDir, nodeId);
+  // Until the node has read its journal, its role and epoch are not known yet.
+  options.logContext?.follow(() => ({ role: 'starting', epoch: null }));
   const licence = await LicenceGate.load({
     ...(config.license.file === undefined ? {} : { file: config.license.file }),
     trustedPublicKeys: config.license.trustedPublicKeys,
@@ -81,7 +85,18 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   });
   let controller: NodeRole;
   try {
-    controller = await ClusterNode.open({ config, dataDir: options.dataDir, nodeId, version, clock, logger, onStop: options.onStop, transport, licence });
+    controller = await ClusterNode.open({
+      config,
+      dataDir: options.dataDir,
+      nodeId,
+      version,
+      clock,
+      logger,
+      onStop: options.onStop,
+      transport,
+      licence,
+      ...(options.logContext === undefined ? {} : { logContext: options.logContext }),
+    });
   } catch (err) {
     await transport.close();
     throw err;

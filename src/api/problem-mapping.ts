@@ -32,6 +32,8 @@ function fastifyStatus(err: unknown): number | undefined {
 }
 
 function levelFor(code: ErrorCode, status: number): ProblemLogLevel {
+  // 503 is a state the node is in (not active, no watch yet, not ready): its message says it all, no stack.
+  if (status === 503) return 'warn';
   if (status >= 500) return 'error';
   // Routine for clients (an expired session, a typo in a URL): not worth a warning each.
   if (code === 'Unauthenticated' || code === 'NotFound' || code === 'MethodNotAllowed' || code === 'UnknownOrder' || code === 'UnknownWorkflow') {

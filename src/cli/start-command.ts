@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { createLogger } from '../common/index.js';
+import { createLogger, LogContext } from '../common/index.js';
 import { startNode, type RunningNode } from '../app.js';
 import type { StopReason } from '../controller/index.js';
 import { runService } from './run-service.js';
@@ -33,13 +33,15 @@ export async function runStartCommand(argv: readonly string[]): Promise<number> 
   const httpsPort = parsePort(values['https-port'], '--https-port');
   if (httpPort === null || httpsPort === null) return 2;
 
-  const logger = createLogger({ level: values['log-level'] });
+  const logContext = new LogContext();
+  const logger = createLogger({ level: values['log-level'], context: logContext });
   return runUntilStopped(logger, async (onStop) =>
     startNode({
       configDir: resolve(configDir),
       dataDir: resolve(dataDir),
       host: values.host,
       logger,
+      logContext,
       onStop,
       ...(httpPort === undefined ? {} : { httpPort }),
       ...(httpsPort === undefined ? {} : { httpsPort }),

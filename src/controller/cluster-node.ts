@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { TandemError, asEpoch, hasCode, type Clock, type Epoch, type EventId, type Logger, type NodeId } from '../common/index.js';
+import { TandemError, asEpoch, hasCode, type Clock, type Epoch, type EventId, type LogContext, type Logger, type NodeId } from '../common/index.js';
 import type { ControllerConfig } from '../config/index.js';
 import { cutJournal } from '../journal/index.js';
 import { activeIdOf, nodeIdSchema, type ClusterSetting, type ClusterState } from '../state/index.js';
@@ -37,6 +37,8 @@ export interface LicenceCheck {
 export interface ClusterNodeOptions extends NodeOptions {
   readonly transport: Transport;
   readonly licence: LicenceCheck;
+  /** Gets this node's role and epoch for every log line. */
+  readonly logContext?: LogContext;
 }
 
 type Current =
@@ -65,6 +67,7 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
   #switching: Promise<void> | undefined;
   #confirmedLoss: { readonly nodeId: NodeId; readonly until: number } | undefined;
   #lastEpoch: Epoch = asEpoch(0);
+  #opened = false;
   #closing: Promise<void> | undefined;
 
   private constructor(options: ClusterNodeOptions) {
@@ -79,6 +82,21 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
       logger: options.logger,
       onHigherEpoch: (epoch, activeId, source) => this.#heardHigherEpoch(epoch, activeId, source),
     });
+    options.logContext?.follow(() => this.#logFields());
+  }
+
+  /** What every log line says about this node now: `role` (active, passive, or the change under way) and `epoch`. */
+  #logFields(): Readonly<Record<string, unknown>> {
+    const c = this.#current;
+    switch (c.kind) {
+      case 'active':
+      case 'passive':
+        return { role: c.kind, epoch: c.role.overview().epoch };
+      case 'switching':
+        return { role: this.#opened ? `becoming-${c.to}` : 'starting', epoch: this.#lastEpoch };
+      case 'closed':
+        return { role: 'closed', epoch: this.#lastEpoch };
+    }
   }
 
   /** Opens the node in the role its journal gives it (the configuration decides only for an empty journal). */
@@ -87,9 +105,11 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
     const peek = await peekClusterState(node.#stateDir);
     const activeId = peek === undefined ? undefined : activeIdOf(peek.cluster);
     const active = activeId === undefined ? !options.config.cluster.isBackup : activeId === options.nodeId;
+    node.#lastEpoch = asEpoch(peek?.epoch ?? 0);
     if (active) node.#current = { kind: 'active', role: await Controller.open(node.#roleOptions()) };
     else node.#current = { kind: 'passive', role: await PassiveNode.open(node.#roleOptions()) };
-    node.#logger.info({ role: node.#current.kind, clusterState: peek?.cluster.TYPE ?? 'none', epoch: peek?.epoch ?? 0 }, 'node opened');
+    node.#opened = true;
+    node.#logger.info({ clusterState: peek?.cluster.TYPE ?? 'none' }, 'node opened');
     return node;
   }
 

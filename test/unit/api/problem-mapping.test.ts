@@ -26,7 +26,8 @@ test('TandemErrors keep code, status and arguments; anything else is a quiet Int
   const m = mapError(new TandemError('ClusterNodeIsNotActive', 'go there', { activeUri: 'https://x' }));
   assert.equal(m.status, 503);
   assert.deepEqual(m.problem, { TYPE: 'Problem', code: 'ClusterNodeIsNotActive', message: 'go there', arguments: { activeUri: 'https://x' } });
-  assert.equal(m.level, 'error');
+  assert.equal(m.level, 'warn', 'a 503 is a state of the node, not a fault: a warning without a stack');
+  assert.equal(mapError(new TandemError('JournalWriteFailed', 'disk')).level, 'error');
   const internal = mapError(new RangeError('db password is hunter2'));
   assert.equal(internal.status, 500);
   assert.equal(internal.problem.code, 'InternalError');
