@@ -1,22 +1,26 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
+import { logFormat } from '../common/index.js';
 import { generateIssuerKeys, issueLicence } from '../licence/index.js';
+import { ensurePairCertificates } from '../pki/index.js';
 
 /*
  * `npm start`: a local pair — Primary, Backup and the cluster watch as three processes
- * on loopback — with a development licence, a demo workflow and a schedule. Plain HTTP
- * with public access: a try-out, not a production setup (conf/ has those).
+ * on loopback — with a development licence, a demo workflow and a schedule. HTTPS with
+ * mutual TLS between the three, from certificates made on the first start; public access
+ * for people (no login): a try-out, not a production setup (conf/ has those).
  */
 
 const controllerId = 'tandem-dev';
 const clusterPassword = 'dev-cluster-secret';
 const cli = fileURLToPath(new URL('./main.js', import.meta.url));
 const DAY_MS = 86_400_000;
+const stopTimeoutMs = 30_000;
 
 const demoWorkflow = {
   TYPE: 'DeployWorkflow',
@@ -37,14 +41,15 @@ interface Member {
   child?: ChildProcess;
 }
 
-function nodeConf(isBackup: boolean, uris: { Primary: string; Backup: string }): string {
+function nodeConf(name: 'primary' | 'backup', uris: { Primary: string; Backup: string }): string {
   return [
-    '# Written by `npm start` for a local try-out: plain HTTP, no login, a development licence. Not for production.',
+    '# Written by `npm start` for a local try-out: no login, a development licence. Not for production.',
     `js7.controller.id = "${controllerId}"`,
-    `js7.journal.cluster.node.is-backup = ${isBackup ? 'yes' : 'no'}`,
+    `js7.journal.cluster.node.is-backup = ${name === 'backup' ? 'yes' : 'no'}`,
     // The primary appoints the pair itself, as a cockpit would.
-    ...(isBackup ? [] : [`js7.journal.cluster.nodes { Primary = "${uris.Primary}", Backup = "${uris.Backup}" }`]),
+    ...(name === 'backup' ? [] : [`js7.journal.cluster.nodes { Primary = "${uris.Primary}", Backup = "${uris.Backup}" }`]),
     'js7.web.server.auth.public = true',
+    `js7.web.https { certificate = "../../pki/${name}.pem", private-key = "../../pki/${name}.key", trusted-certificates = ["../../pki/ca.pem"] }`,
     `js7.auth.cluster.password = "${clusterPassword}"`,
     `js7.auth.users.${controllerId} = "plain:${clusterPassword}"`,
     'js7.license.file = "../../licence/dev-licence.json"',
@@ -56,11 +61,12 @@ function nodeConf(isBackup: boolean, uris: { Primary: string; Backup: string }):
 const watchConf = [
   '# Written by `npm start`: the local pair\'s cluster watch.',
   `js7.journal.cluster.watch { user = "${controllerId}", password = "${clusterPassword}" }`,
+  'js7.web.https { certificate = "../../pki/watch.pem", private-key = "../../pki/watch.key", trusted-certificates = ["../../pki/ca.pem"] }',
   '',
 ].join('\n');
 
 /** Writes what a first start needs (later starts resume the same journals); returns the directories. */
-function prepare(base: string, uris: { Primary: string; Backup: string }): Record<Member['name'], { configDir: string; dataDir: string }> {
+async function prepare(base: string, uris: { Primary: string; Backup: string }): Promise<Record<Member['name'], { configDir: string; dataDir: string }>> {
   const dirs = {
     Primary: { configDir: join(base, 'primary', 'config'), dataDir: join(base, 'primary', 'data') },
     Backup: { configDir: join(base, 'backup', 'config'), dataDir: join(base, 'backup', 'data') },
@@ -82,23 +88,41 @@ function prepare(base: string, uris: { Primary: string; Backup: string }): Recor
       issueLicence({ privateKeyPem: keys.privateKeyPem, id: 'dev-local', licensee: 'local try-out', validFrom: now - DAY_MS, validUntil: now + 365 * DAY_MS, issuedAt: now }),
     );
   }
-  writeFileSync(join(dirs.Primary.configDir, 'controller.conf'), nodeConf(false, uris));
-  writeFileSync(join(dirs.Backup.configDir, 'controller.conf'), nodeConf(true, uris));
+  const loopback = ['localhost', '127.0.0.1', '::1'];
+  const pki = await ensurePairCertificates(
+    join(base, 'pki'),
+    ['primary', 'backup', 'watch'].map((name) => ({ name, hosts: loopback })),
+    { days: 825, organization: 'Tandem local try-out' },
+  );
+  if (pki.written.length > 0) process.stdout.write(`certificates for the local pair written to ${join(base, 'pki')} (its CA: ca.pem)\n`);
+  writeFileSync(join(dirs.Primary.configDir, 'controller.conf'), nodeConf('primary', uris));
+  writeFileSync(join(dirs.Backup.configDir, 'controller.conf'), nodeConf('backup', uris));
   writeFileSync(join(dirs.Watch.configDir, 'watch.conf'), watchConf);
   return dirs;
 }
 
-async function get(url: string): Promise<Record<string, unknown> | undefined> {
+async function get(dispatcher: Agent, url: string): Promise<Record<string, unknown> | undefined> {
   try {
-    const res = await request(url, { headersTimeout: 2_000, bodyTimeout: 2_000 });
+    const res = await request(url, { dispatcher, headersTimeout: 2_000, bodyTimeout: 2_000 });
     return (await res.body.json()) as Record<string, unknown>;
   } catch {
     return undefined;
   }
 }
 
-async function post(url: string, body: unknown): Promise<number> {
-  const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+/** True when the node at `uri` says it is the active node (false also when it does not answer). */
+async function isActive(dispatcher: Agent, uri: string): Promise<boolean> {
+  try {
+    const res = await request(`${uri}/controller/api/health/active`, { dispatcher, headersTimeout: 2_000, bodyTimeout: 2_000 });
+    await res.body.dump();
+    return res.statusCode === 200;
+  } catch {
+    return false;
+  }
+}
+
+async function post(dispatcher: Agent, url: string, body: unknown): Promise<number> {
+  const res = await request(url, { dispatcher, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   await res.body.dump();
   return res.statusCode;
 }
@@ -107,18 +131,21 @@ async function post(url: string, body: unknown): Promise<number> {
 export async function runDevCommand(argv: readonly string[]): Promise<number> {
   const base = resolve(argv[0] ?? 'local');
   const port = Number(process.env['TANDEM_PORT'] ?? 4444);
-  const uris = { Primary: `http://127.0.0.1:${port}`, Backup: `http://127.0.0.1:${port + 1}` };
-  const dirs = prepare(base, uris);
+  const uris = { Primary: `https://127.0.0.1:${port}`, Backup: `https://127.0.0.1:${port + 1}` };
+  const dirs = await prepare(base, uris);
+  const caFile = join(base, 'pki', 'ca.pem');
+  const agent = new Agent({ connect: { ca: readFileSync(caFile, 'utf8') } });
   const level = process.env['TANDEM_LOG_LEVEL'] ?? 'warn';
   const members: Member[] = [
-    { name: 'Primary', args: ['start', '--config-dir', dirs.Primary.configDir, '--data-dir', dirs.Primary.dataDir, '--host', '127.0.0.1', '--http-port', String(port)] },
-    { name: 'Backup', args: ['start', '--config-dir', dirs.Backup.configDir, '--data-dir', dirs.Backup.dataDir, '--host', '127.0.0.1', '--http-port', String(port + 1)] },
+    { name: 'Primary', args: ['start', '--config-dir', dirs.Primary.configDir, '--data-dir', dirs.Primary.dataDir, '--host', '127.0.0.1', '--https-port', String(port)] },
+    { name: 'Backup', args: ['start', '--config-dir', dirs.Backup.configDir, '--data-dir', dirs.Backup.dataDir, '--host', '127.0.0.1', '--https-port', String(port + 1)] },
     { name: 'Watch', args: ['watch', '--config-dir', dirs.Watch.configDir, '--data-dir', dirs.Watch.dataDir, '--node', uris.Primary, '--node', uris.Backup] },
   ];
   let stopping = false;
+  const childEnv = { ...process.env, TANDEM_LOG_FORMAT: logFormat() };
   const start = (m: Member): void => {
     // Own process groups: Ctrl-C reaches only this process, which stops the three once, in order.
-    const child = spawn(process.execPath, [cli, ...m.args, '--log-level', level], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, [cli, ...m.args, '--log-level', level], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: childEnv });
     m.child = child;
     const prefix = (b: Buffer): void => {
       for (const line of b.toString('utf8').split('\n')) if (line !== '') process.stdout.write(`[${m.name}] ${line}\n`);
@@ -130,13 +157,29 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
       process.stdout.write(`[${m.name}] exited (${signal ?? String(code)}); start it again with:\n  node ${cli} ${m.args.join(' ')}\n`);
     });
   };
-  for (const m of members) start(m);
+  const running = (m: Member): boolean => m.child !== undefined && m.child.exitCode === null && m.child.signalCode === null;
+  const [primary, backup, watch] = members as [Member, Member, Member];
 
+  /** SIGTERM, then SIGKILL if it has not stopped within stopTimeoutMs; true when it stopped cleanly. */
+  const stop = async (m: Member): Promise<boolean> => {
+    if (!running(m)) return true;
+    const exited = once(m.child!, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    m.child!.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      process.stdout.write(`[${m.name}] did not stop within ${stopTimeoutMs / 1000} s; killing it\n`);
+      m.child!.kill('SIGKILL');
+    }, stopTimeoutMs);
+    const [code] = await exited;
+    clearTimeout(timer);
+    return code === 0;
+  };
+  let clean = true;
   const stopAll = async (): Promise<void> => {
     stopping = true;
-    const running = members.map((m) => m.child).filter((c): c is ChildProcess => c !== undefined && c.exitCode === null && c.signalCode === null);
-    for (const c of running) c.kill('SIGTERM');
-    await Promise.all(running.map((c) => once(c, 'exit')));
+    // The passive node first (the active lets it go with the watch's consent), then the active, then the watch:
+    // each planned, so the next npm start couples again at once.
+    const activeFirst = await isActive(agent, uris.Backup);
+    for (const m of activeFirst ? [primary, backup, watch] : [backup, primary, watch]) clean = (await stop(m)) && clean;
   };
   let resolveStop!: () => void;
   const stopped = new Promise<void>((r) => (resolveStop = r));
@@ -148,7 +191,6 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  // Once the primary answers: the demo workflow and schedule (deploying them again changes nothing).
   const api = (name: 'Primary' | 'Backup'): string => `${uris[name]}/controller/api`;
   const waitUntil = async (probe: () => Promise<boolean>, timeoutMs: number): Promise<boolean> => {
     const deadline = performance.now() + timeoutMs;
@@ -158,31 +200,40 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
     }
     return false;
   };
-  const primaryUp = await waitUntil(async () => (await get(api('Primary'))) !== undefined, 30_000);
+  // One after the other, each once the one before answers: no one logs that the other is not there yet.
+  start(backup);
+  await waitUntil(async () => (await get(agent, api('Backup'))) !== undefined, 30_000);
+  if (!stopping) start(primary);
+  // Once the primary answers: the demo workflow and schedule (deploying them again changes nothing).
+  const primaryUp = await waitUntil(async () => (await get(agent, api('Primary'))) !== undefined, 30_000);
+  if (!stopping) start(watch);
   if (primaryUp) {
-    await post(`${api('Primary')}/command`, demoWorkflow);
-    await post(`${api('Primary')}/command`, demoSchedule);
+    await post(agent, `${api('Primary')}/command`, demoWorkflow);
+    await post(agent, `${api('Primary')}/command`, demoSchedule);
   }
-  const coupled = await waitUntil(async () => (await get(`${api('Primary')}/cluster`))?.['TYPE'] === 'Coupled', 60_000);
+  const coupled = await waitUntil(async () => (await get(agent, `${api('Primary')}/cluster`))?.['TYPE'] === 'Coupled', 60_000);
   if (!stopping) {
     const pids = members.map((m) => `${m.name} ${String(m.child?.pid)}`).join(', ');
     process.stdout.write(
       [
         '',
         coupled ? 'Tandem: the local pair is Coupled.' : 'Tandem: the pair did not couple within a minute; see the lines above.',
-        `  Primary  ${uris.Primary}/   Backup  ${uris.Backup}/   (data in ${base}; Ctrl-C stops all three, npm start resumes)`,
+        `  status pages: Primary ${uris.Primary}/   Backup ${uris.Backup}/`,
+        `    (HTTPS from a local CA: your browser warns once; or trust ${caFile})`,
+        `  data in ${base}; Ctrl-C stops all three, npm start resumes the same journals`,
         `  processes: ${pids}`,
         'A schedule adds a demo order every 10 s. Try:',
-        `  npx tandem cluster status --url ${uris.Primary} --url ${uris.Backup}`,
-        `  curl -s -H 'content-type: application/json' -d '{"TYPE":"AddOrder","order":{"id":"my-1","workflowPath":"demo/hello","arguments":{"name":"you"}}}' ${api('Primary')}/command`,
-        `  npx tandem cluster switchover --url ${uris.Primary} --url ${uris.Backup}      # and again to switch back`,
+        `  npx tandem cluster status --url ${uris.Primary} --url ${uris.Backup} --ca ${caFile}`,
+        `  curl -s --cacert ${caFile} -H 'content-type: application/json' -d '{"TYPE":"AddOrder","order":{"id":"my-1","workflowPath":"demo/hello","arguments":{"name":"you"}}}' ${api('Primary')}/command`,
+        `  npx tandem cluster switchover --url ${uris.Primary} --url ${uris.Backup} --ca ${caFile}      # and again to switch back`,
         `  kill -9 <pid of the active node>      # the other takes over within seconds; the line printed then restarts the killed one`,
         '',
       ].join('\n'),
     );
   }
   await stopped;
+  await agent.close();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  return 0;
+  return clean ? 0 : 1;
 }

@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 
 export interface JsonResponse {
   readonly status: number;
@@ -6,10 +6,18 @@ export interface JsonResponse {
 }
 
 /** A JSON call against a node's API; `body` is sent as given (a string is sent raw). */
-export async function call(api: string, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> {
+export async function call(
+  api: string,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  dispatcher?: Dispatcher,
+): Promise<JsonResponse> {
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   const res = await request(`${api}${path}`, {
     method,
+    ...(dispatcher === undefined ? {} : { dispatcher }),
     headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
     ...(payload === undefined ? {} : { body: payload }),
   });
