@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { asNodeId, createLogger, systemClock, TandemError, type LogContext, type Logger } from './common/index.js';
+import { asNodeId, createLogger, productVersion, systemClock, TandemError, type LogContext, type Logger } from './common/index.js';
 import { loadControllerConfig, type ControllerConfig } from './config/index.js';
 import { ClusterNode, claimDataDirectory, type StopReason } from './controller/index.js';
 import { LicenceGate } from './licence/index.js';
@@ -31,13 +29,6 @@ export interface RunningNode {
   readonly controller: NodeRole;
   readonly config: ControllerConfig;
   close(): Promise<void>;
-}
-
-/** The product's version, from package.json. */
-export function productVersion(): string {
-  const path = fileURLToPath(new URL('../../package.json', import.meta.url));
-  const pkg = JSON.parse(readFileSync(path, 'utf8')) as { version?: unknown };
-  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
 }
 
 /**

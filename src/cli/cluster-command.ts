@@ -5,6 +5,9 @@ import { reportError } from './report-error.js';
 
 const usage = `usage:
   tandem cluster status       --url URL [--url URL] [options]     both nodes' view of the pair
+  tandem cluster appoint      --url URL [--url URL] [--primary-uri URI] [--backup-uri URI] [options]
+                              register the pair with the Primary (ClusterAppointNodes); each node's URI
+                              defaults to the --url it answers at as Primary or Backup
   tandem cluster switchover   --url URL [--url URL] [options]     hand the active role to the passive node
   tandem cluster confirm-loss --url URL [--url URL] --lost NODE_ID [options]
                               stand in for the watch once: NODE_ID is gone for sure (the other node fails over)
@@ -29,7 +32,7 @@ interface Client {
   close(): Promise<void>;
 }
 
-/** `tandem cluster status|switchover|confirm-loss|shutdown`: talks to a running pair, finding the active node by asking each URL. */
+/** `tandem cluster status|appoint|switchover|confirm-loss|shutdown`: talks to a running pair, finding the active node by asking each URL. */
 export async function runClusterCommand(argv: readonly string[]): Promise<number> {
   const [sub, ...rest] = argv;
   let client: Client | undefined;
@@ -39,6 +42,8 @@ export async function runClusterCommand(argv: readonly string[]): Promise<number
     switch (sub) {
       case 'status':
         return await status(client, options);
+      case 'appoint':
+        return await appoint(client, options);
       case 'switchover':
         return await toActive(client, options, { TYPE: 'ClusterSwitchOver' }, 'switchover started: the other node becomes active');
       case 'shutdown':
@@ -70,6 +75,8 @@ function parseOptions(argv: readonly string[]) {
       options: {
         url: { type: 'string', multiple: true, default: [] },
         lost: { type: 'string' },
+        'primary-uri': { type: 'string' },
+        'backup-uri': { type: 'string' },
         user: { type: 'string' },
         'password-file': { type: 'string' },
         ca: { type: 'string' },
@@ -85,6 +92,9 @@ function parseOptions(argv: readonly string[]) {
   if (values.url.length === 0) throw new UsageError('name at least one node with --url');
   for (const url of values.url) {
     if (!/^https?:\/\/[^/]+\/?$/.test(url)) throw new UsageError(`--url ${url}: expected https://host:port`);
+  }
+  for (const uri of [values['primary-uri'], values['backup-uri']]) {
+    if (uri !== undefined && !/^https?:\/\/[^/]+\/?$/.test(uri)) throw new UsageError(`${uri}: expected https://host:port`);
   }
   if ((values.cert === undefined) !== (values.key === undefined)) throw new UsageError('--cert and --key go together');
   return { ...values, urls: values.url.map((u) => u.replace(/\/$/, '')) };
@@ -178,6 +188,30 @@ async function toActive(client: Client, options: Options, command: Record<string
     return 1;
   }
   return send(client, options, active.url, command, `${done} (${String(active.body['nodeId'])} at ${active.url})`);
+}
+
+async function appoint(client: Client, options: Options): Promise<number> {
+  const answers = await views(client, options.urls);
+  const byNode = (nodeId: string): NodeAnswer | undefined => answers.find((a) => a.status === 200 && a.body['nodeId'] === nodeId);
+  const primary = byNode('Primary');
+  if (primary === undefined) {
+    process.stderr.write(`tandem cluster: none of ${options.urls.join(', ')} answers as the Primary, which takes the appointment\n`);
+    for (const a of answers) process.stderr.write(`  ${a.url}: ${a.status === 200 ? String(a.body['nodeId']) : problemText(a.body)}\n`);
+    return 1;
+  }
+  // The URIs the nodes use for each other; behind NAT or in containers they differ from the ones given here.
+  const idToUri = {
+    Primary: (options['primary-uri'] ?? primary.url).replace(/\/$/, ''),
+    Backup: (options['backup-uri'] ?? byNode('Backup')?.url)?.replace(/\/$/, ''),
+  };
+  if (idToUri.Backup === undefined) throw new UsageError('no --url answers as the Backup: name its URI with --backup-uri');
+  return send(
+    client,
+    options,
+    primary.url,
+    { TYPE: 'ClusterAppointNodes', idToUri, activeId: 'Primary' },
+    `appointed Primary ${idToUri.Primary} and Backup ${idToUri.Backup}; the pair couples once the backup has caught up (tandem cluster status)`,
+  );
 }
 
 async function confirmLoss(client: Client, options: Options): Promise<number> {

@@ -1,19 +1,12 @@
 #!/usr/bin/env node
-import { runJournalCommand } from './journal-command.js';
-import { runStartCommand } from './start-command.js';
-import { runDevCommand } from './dev-command.js';
-import { runLicenseCommand } from './license-command.js';
-import { runWatchCommand } from './watch-command.js';
-import { runClusterCommand } from './cluster-command.js';
-import { runCertificatesCommand } from './certificates-command.js';
 import { reportError } from './report-error.js';
-import { productVersion } from '../app.js';
+import { productVersion } from '../common/product-version.js';
 
 const usage = `tandem — a workflow controller pair with a replicated journal
 
   tandem start --config-dir DIR --data-dir DIR [--https-port N | --http-port N] [--host ADDR] [--log-level L]
   tandem watch --config-dir DIR --data-dir DIR [--node URL]... [--log-level L]   the cluster watch (needs two nodes)
-  tandem cluster status|switchover|shutdown --url URL [--url URL] [--user U] [--ca FILE] [--json]
+  tandem cluster status|appoint|switchover|shutdown --url URL [--url URL] [--user U] [--ca FILE] [--json]
   tandem cluster confirm-loss --url URL [--url URL] --lost NODE_ID   stand in for the watch once
   tandem certificates --dir DIR --node NAME[=HOST,…]… [--days N]   a CA and node certificates for HTTPS
   tandem journal inspect DATA_DIR      summary of the journal files
@@ -25,24 +18,24 @@ const usage = `tandem — a workflow controller pair with a replicated journal
   tandem license keygen --out-dir DIR  a throw-away licence issuer keypair (development, tests)
   tandem --version | --help`;
 
-/** The CLI: the only place that exits the process. */
+/** The CLI: the only place that exits the process. Each command is loaded when used: `--version` needs no HTTP server. */
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'start':
-      return runStartCommand(rest);
+      return (await import('./start-command.js')).runStartCommand(rest);
     case 'journal':
-      return runJournalCommand(rest);
+      return (await import('./journal-command.js')).runJournalCommand(rest);
     case 'dev':
-      return runDevCommand(rest);
+      return (await import('./dev-command.js')).runDevCommand(rest);
     case 'watch':
-      return runWatchCommand(rest);
+      return (await import('./watch-command.js')).runWatchCommand(rest);
     case 'license':
-      return runLicenseCommand(rest);
+      return (await import('./license-command.js')).runLicenseCommand(rest);
     case 'cluster':
-      return runClusterCommand(rest);
+      return (await import('./cluster-command.js')).runClusterCommand(rest);
     case 'certificates':
-      return runCertificatesCommand(rest);
+      return (await import('./certificates-command.js')).runCertificatesCommand(rest);
     case '--version':
     case 'version':
       process.stdout.write(`${productVersion()}\n`);

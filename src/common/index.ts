@@ -7,3 +7,4 @@ export * from './metrics.js';
 export * from './wakeup.js';
 export * from './linked-abort.js';
 export * from './parse-input.js';
+export * from './product-version.js';
