@@ -132,6 +132,10 @@ export class PassiveNode implements ControllerPort, RoleEndpoint {
       this.#events = new EventBuffer(this.#o.eventBufferSize ?? 10_000, recovered.lastEventId);
       this.#setting = this.#o.knownSetting ?? cluster.setting;
       this.#logger.info({ lastEventId: recovered.lastEventId, clusterState: cluster.TYPE, fenced: this.#fenced }, 'replicated journal recovered');
+      // The newest file starts with a full snapshot, so older ones serve no one; a run that stopped
+      // before it replicated the next file's header (or a restored copy) may have left some.
+      const end = replica.end();
+      if (end !== undefined) await replica.release(asEventId(end.fileEventId));
     } else {
       this.#logger.info('no journal yet: waiting to be appointed by the active node');
     }
