@@ -1,10 +1,7 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { createAuthority, issueNodeCertificate, type CertificateFiles } from '../../src/pki/index.js';
 
 /** A CA that issues test certificates. */
 export interface TestAuthority {
@@ -53,77 +50,24 @@ export interface TestPkiOptions {
   readonly days?: number;
 }
 
-/** True when the `openssl` command is installed (tests that need certificates skip otherwise). */
-export function opensslAvailable(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// Written to the temp dir so the result does not depend on the system's openssl.cnf.
-const opensslConfig = `[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
-[authority]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-[leaf]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth, clientAuth
-subjectAltName = IP:127.0.0.1, DNS:localhost
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-`;
-
-// EC P-256: key generation takes milliseconds, where RSA takes a noticeable fraction of a second.
-const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-
-function slashSubject(org: string, cn: string): string {
-  return `/O=${org}/CN=${cn}`;
-}
-
-async function authority(dir: string, config: string, file: string, cn: string, days: number): Promise<TestAuthority & { readonly keyFile: string }> {
+async function writeAuthority(dir: string, file: string, cn: string, days: number): Promise<TestAuthority & { readonly files: CertificateFiles }> {
+  const files = createAuthority({ commonName: cn, organization: 'Tandem Tests', days });
   const certificateFile = join(dir, `${file}.crt`);
-  const keyFile = join(dir, `${file}.key`);
-  await run('openssl', [
-    'req', '-x509', '-config', config, '-extensions', 'authority', ...ecKey,
-    '-keyout', keyFile, '-out', certificateFile, '-days', String(days), '-subj', slashSubject('Tandem Tests', cn),
-  ]);
-  return { subject: `O=Tandem Tests, CN=${cn}`, certificate: await readFile(certificateFile, 'utf8'), certificateFile, keyFile };
+  await writeFile(certificateFile, files.certificatePem);
+  await writeFile(join(dir, `${file}.key`), files.privateKeyPem, { mode: 0o600 });
+  return { subject: `O=Tandem Tests, CN=${cn}`, certificate: files.certificatePem, certificateFile, files };
 }
 
-async function leaf(
-  dir: string,
-  config: string,
-  issuer: { readonly certificateFile: string; readonly keyFile: string },
-  file: string,
-  cn: string,
-  days: number,
-): Promise<TestCertificate> {
+async function writeLeaf(dir: string, issuer: CertificateFiles, file: string, cn: string, days: number): Promise<TestCertificate> {
+  const issued = issueNodeCertificate(issuer, { commonName: cn, organization: 'Tandem Tests', hosts: ['127.0.0.1', 'localhost'], days });
   const certificateFile = join(dir, `${file}.crt`);
   const privateKeyFile = join(dir, `${file}.key`);
-  await run('openssl', [
-    'req', '-x509', '-config', config, '-extensions', 'leaf', '-CA', issuer.certificateFile, '-CAkey', issuer.keyFile, ...ecKey,
-    '-keyout', privateKeyFile, '-out', certificateFile, '-days', String(days), '-subj', slashSubject('Tandem Tests', cn),
-  ]);
-  return {
-    name: cn,
-    subject: `O=Tandem Tests, CN=${cn}`,
-    certificate: await readFile(certificateFile, 'utf8'),
-    privateKey: await readFile(privateKeyFile, 'utf8'),
-    certificateFile,
-    privateKeyFile,
-  };
+  await writeFile(certificateFile, issued.certificatePem);
+  await writeFile(privateKeyFile, issued.privateKeyPem, { mode: 0o600 });
+  return { name: cn, subject: `O=Tandem Tests, CN=${cn}`, certificate: issued.certificatePem, privateKey: issued.privateKeyPem, certificateFile, privateKeyFile };
 }
 
-/** Generates a TestPki with the `openssl` CLI (about 10 ms per certificate). Call `remove()` after the test. */
+/** Generates a TestPki with the product's own certificate code (src/pki). Call `remove()` after the test. */
 export async function createTestPki(options: TestPkiOptions = {}): Promise<TestPki> {
   const names = options.nodes ?? ['Primary', 'Backup'];
   const days = options.days ?? 2;
@@ -132,19 +76,11 @@ export async function createTestPki(options: TestPkiOptions = {}): Promise<TestP
   const dir = await mkdtemp(join(tmpdir(), 'tandem-pki-'));
   const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
-    const config = join(dir, 'openssl.cnf');
-    await writeFile(config, opensslConfig);
-    const [ca, rogueCa] = await Promise.all([
-      authority(dir, config, 'ca', 'Tandem Test CA', days),
-      authority(dir, config, 'rogue-ca', 'Tandem Rogue CA', days),
-    ]);
-    const [rogue, ...issued] = await Promise.all([
-      leaf(dir, config, rogueCa, 'rogue', first, days),
-      ...names.map((name, i) => leaf(dir, config, ca, `node-${i}`, name, days)),
-    ]);
-    if (rogue === undefined) throw new Error('createTestPki: no rogue certificate');
+    const ca = await writeAuthority(dir, 'ca', 'Tandem Test CA', days);
+    const rogueCa = await writeAuthority(dir, 'rogue-ca', 'Tandem Rogue CA', days);
+    const rogue = await writeLeaf(dir, rogueCa.files, 'rogue', first, days);
     const nodes: Record<string, TestCertificate> = {};
-    for (const c of issued) nodes[c.name] = c;
+    for (const [i, name] of names.entries()) nodes[name] = await writeLeaf(dir, ca.files, `node-${i}`, name, days);
     const strip = ({ subject, certificate, certificateFile }: TestAuthority): TestAuthority => ({ subject, certificate, certificateFile });
     return {
       dir,

@@ -6,7 +6,7 @@ import { Agent, request } from 'undici';
 import { createApiServer, type ApiServer, type ApiUser } from '../../../src/api/index.js';
 import { HttpsTransport, type HttpsTransportOptions, type PeerTransport } from '../../../src/cluster/transport/index.js';
 import { asEpoch, asEventId, ManualClock, silentLogger, type ErrorCode } from '../../../src/common/index.js';
-import { createTestPki, opensslAvailable, type TestPki } from '../../helpers/certificates.js';
+import { createTestPki, type TestPki } from '../../helpers/certificates.js';
 import { FakeController } from '../../helpers/fake-controller.js';
 import { ScriptedEndpoint } from './scripted-endpoint.js';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
@@ -21,7 +21,6 @@ const users: Readonly<Record<string, ApiUser>> = {
   reader: { password: 'plain:reader-secret', permissions: ['SuperPermission'], distinguishedNames: ['CN=Primary, O=Tandem Tests'] },
 };
 
-const skip = opensslAvailable() ? false : 'openssl is not installed';
 let pkiPromise: Promise<TestPki> | undefined;
 const pki = (): Promise<TestPki> => (pkiPromise ??= createTestPki());
 after(async () => {
@@ -94,19 +93,17 @@ async function client(t: TestContext, overrides: Partial<HttpsTransportOptions> 
   return transport;
 }
 
-if (skip === false) {
-  transportContract('https', async (t): Promise<TransportFixture> => {
-    const served = await serve(t);
-    const transport = await client(t);
-    return {
-      transport,
-      uri: served.uri,
-      endpoint: served.endpoint,
-      stopPeer: () => served.server.close(),
-      cut: () => served.proxy.cut(),
-    };
-  });
-}
+transportContract('https', async (t): Promise<TransportFixture> => {
+  const served = await serve(t);
+  const transport = await client(t);
+  return {
+    transport,
+    uri: served.uri,
+    endpoint: served.endpoint,
+    stopPeer: () => served.server.close(),
+    cut: () => served.proxy.cut(),
+  };
+});
 
 const epoch = asEpoch(1);
 
@@ -129,7 +126,7 @@ async function assertAllRefused(peer: PeerTransport, code: ErrorCode, who: strin
   await rejectsWith(peer.command({ TYPE: 'ClusterPassiveDown' }), code, `${who}: command`);
 }
 
-test('https: only the peer with a trusted certificate and the cluster password gets through', { skip }, async (t) => {
+test('https: only the peer with a trusted certificate and the cluster password gets through', async (t) => {
   const served = await serve(t);
   const certs = await pki();
   const primary = certs.node('Primary');
@@ -160,7 +157,7 @@ test('https: only the peer with a trusted certificate and the cluster password g
   assert.deepEqual(acks, [{ TYPE: 'Heartbeat', eventId: asEventId(1) }]);
 });
 
-test('https: public access does not open the node-to-node routes while HTTPS is configured', { skip }, async (t) => {
+test('https: public access does not open the node-to-node routes while HTTPS is configured', async (t) => {
   const served = await serve(t, { public: true, clientAuthentication: false });
   const stranger = await client(t, { controllerId: 'stranger', clusterPassword: 'x' });
   await rejectsWith(stranger.peer(served.uri).command({ TYPE: 'ClusterPassiveDown' }), 'Unauthenticated', 'an unknown user');
@@ -172,7 +169,7 @@ test('https: public access does not open the node-to-node routes while HTTPS is 
   assert.deepEqual(await peer.command({ TYPE: 'ClusterPassiveDown' }), { TYPE: 'Accepted' });
 });
 
-test('http: public access without HTTPS (development) opens the routes; without it the password is needed', { skip }, async (t) => {
+test('http: public access without HTTPS (development) opens the routes; without it the password is needed', async (t) => {
   const served = await serve(t, { https: false, public: true });
   const anonymous = new HttpsTransport({ controllerId, logger: silentLogger() });
   t.after(() => anonymous.close());
@@ -188,7 +185,7 @@ test('http: public access without HTTPS (development) opens the routes; without 
   assert.deepEqual(await peer.peer(closed.uri).command({ TYPE: 'ClusterPassiveDown' }), { TYPE: 'Accepted' });
 });
 
-test('https: a peer whose server certificate is not trusted is unreachable', { skip }, async (t) => {
+test('https: a peer whose server certificate is not trusted is unreachable', async (t) => {
   const served = await serve(t);
   const certs = await pki();
   const primary = certs.node('Primary');
@@ -200,7 +197,7 @@ test('https: a peer whose server certificate is not trusted is unreachable', { s
   assert.equal(served.endpoint.callCount, 0);
 });
 
-test('https: connections are reused: many calls, one or two connections', { skip }, async (t) => {
+test('https: connections are reused: many calls, one or two connections', async (t) => {
   const served = await serve(t);
   const peer = (await client(t)).peer(served.uri);
   for (let i = 0; i < 100; i++) assert.deepEqual(await peer.command({ TYPE: 'ClusterPassiveDown', i }), { TYPE: 'Accepted' });
@@ -216,12 +213,12 @@ test('https: connections are reused: many calls, one or two connections', { skip
   await acks.return?.();
 });
 
-test('https: a node without cluster routes answers them with NotFound', { skip }, async (t) => {
+test('https: a node without cluster routes answers them with NotFound', async (t) => {
   const served = await serve(t, { cluster: false });
   await assertAllRefused((await client(t)).peer(served.uri), 'NotFound', 'a node without cluster');
 });
 
-test('https: the journal stream is u32 length and msgpack frames, ended by an End frame (docs/api.md)', { skip }, async (t) => {
+test('https: the journal stream is u32 length and msgpack frames, ended by an End frame (docs/api.md)', async (t) => {
   const served = await serve(t);
   const certs = await pki();
   const primary = certs.node('Primary');

@@ -5,7 +5,7 @@ import { after, test, type TestContext } from 'node:test';
 import { createApiServer } from '../../../src/api/index.js';
 import { createLogger, ManualClock, silentLogger } from '../../../src/common/index.js';
 import { startWatchProcess, WatchStateFile } from '../../../src/watch/index.js';
-import { createTestPki, opensslAvailable, type TestPki } from '../../helpers/certificates.js';
+import { createTestPki, type TestPki } from '../../helpers/certificates.js';
 import { FakeController } from '../../helpers/fake-controller.js';
 import { waitFor } from '../../helpers/wait.js';
 import { ScriptedEndpoint } from '../transport/scripted-endpoint.js';
@@ -15,7 +15,6 @@ import { FakeNode, heartbeat, request, tempDataDir } from './watch-harness.js';
 const controllerId = 'tandem-test';
 const clusterPassword = 'cluster-secret';
 
-const skip = opensslAvailable() ? false : 'openssl is not installed';
 let pkiPromise: Promise<TestPki> | undefined;
 const pki = (): Promise<TestPki> => (pkiPromise ??= createTestPki({ nodes: ['Primary', 'Backup', 'Watch'] }));
 after(async () => {
@@ -43,7 +42,7 @@ async function serveNode(t: TestContext, nodeId: string): Promise<FakeNode> {
   return new FakeNode(nodeId, server.url, endpoint);
 }
 
-test('tandem watch over real HTTPS: config, credentials and TLS reach the nodes; FailedOver is granted only after real silence', { skip }, async (t) => {
+test('tandem watch over real HTTPS: config, credentials and TLS reach the nodes; FailedOver is granted only after real silence', async (t) => {
   const certs = await pki();
   const primary = await serveNode(t, 'Primary');
   const backup = await serveNode(t, 'Backup');
@@ -97,7 +96,7 @@ test('tandem watch over real HTTPS: config, credentials and TLS reach the nodes;
   assert.deepEqual(fatal, []);
 });
 
-test('a watch without the cluster password is turned away by the nodes and says so in its log', { skip }, async (t) => {
+test('a watch without the cluster password is turned away by the nodes and says so in its log', async (t) => {
   const certs = await pki();
   const primary = await serveNode(t, 'Primary');
   const backup = await serveNode(t, 'Backup');
