@@ -51,6 +51,7 @@ export const errorCodes = {
   ClusterRoleConflict: { status: 500, summary: 'The configured role contradicts the journal (e.g. a former primary configured as backup).' },
   ClusterEpochStale: { status: 409, summary: 'The request carries a lower epoch than this node knows; the sender is fenced.' },
   ClusterNotCoupled: { status: 409, summary: 'The command needs a coupled pair.' },
+  SwitchoverJobsStillRunning: { status: 409, summary: 'Jobs still ran when the switchover stopped waiting for them; nothing was switched and orders go on.' },
   ClusterAlreadyAppointed: { status: 409, summary: 'The cluster nodes are already appointed differently.' },
   ClusterNodeIsActive: { status: 409, summary: 'An active node refuses to serve acknowledgements: the caller is not the active node any more.' },
   ClusterWatchRefused: { status: 409, summary: 'The cluster watch did not consent to the requested loss.' },

@@ -90,6 +90,8 @@ export function controllerConfigSchema(ctx: SchemaContext) {
       node: section({ 'is-backup': booleanValue.default(false) }),
       heartbeat: positiveDuration.default(500),
       'heartbeat-timeout': positiveDuration.default(2500),
+      // How long a switchover waits for running jobs to end before it gives up.
+      'switchover-job-timeout': positiveDuration.default(60_000),
       nodes: record(uri).optional(),
       watches: list(uri).optional(),
       // The watch's own keys (loadWatchConfig), allowed so one file can serve both.
@@ -133,6 +135,7 @@ export function controllerConfigSchema(ctx: SchemaContext) {
       isBackup: c.journal.cluster.node['is-backup'],
       heartbeatMs: c.journal.cluster.heartbeat,
       heartbeatTimeoutMs: c.journal.cluster['heartbeat-timeout'],
+      switchoverJobTimeoutMs: c.journal.cluster['switchover-job-timeout'],
       ...optional('nodes', c.journal.cluster.nodes),
       ...optional('watches', c.journal.cluster.watches),
     },

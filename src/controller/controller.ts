@@ -495,7 +495,7 @@ export class Controller implements ControllerPort, RoleEndpoint {
     this.#logger.info({ userId: user.userId, passiveId, runningJobs: this.#executor?.running() ?? 0 }, 'switchover requested; waiting for running jobs to end');
     this.#handover = { phase: 'waitingForJobs' };
     try {
-      await this.#driver!.whenNoJobRuns();
+      await this.#waitForJobsToEnd();
       if (this.#state.cluster.TYPE !== 'Coupled') {
         throw new TandemError('ClusterNotCoupled', `The pair left Coupled (${this.#state.cluster.TYPE}) while jobs ended; no switchover.`, {
           clusterState: this.#state.cluster.TYPE,
@@ -513,6 +513,33 @@ export class Controller implements ControllerPort, RoleEndpoint {
     }
     this.#fence();
     this.#logger.info({ activeId: passiveId, epoch: this.#state.epoch }, 'switched over: the other node is active now');
+  }
+
+  /** Waits, at most js7.journal.cluster.switchover-job-timeout, until no job runs; a job that runs on makes the switchover fail. */
+  async #waitForJobsToEnd(): Promise<void> {
+    const timeoutMs = this.#options.config.cluster.switchoverJobTimeoutMs;
+    const timer = new AbortController();
+    const done = new AbortController();
+    void this.#clock.sleep(timeoutMs, done.signal).then(
+      () => timer.abort(),
+      () => undefined,
+    );
+    try {
+      await this.#driver!.whenNoJobRuns(timer.signal);
+    } catch (err) {
+      if (!timer.signal.aborted) throw err;
+    } finally {
+      done.abort();
+    }
+    if (timer.signal.aborted) {
+      const running = this.#executor?.running() ?? 0;
+      this.#logger.warn({ runningJobs: running, timeoutMs }, 'switchover abandoned: jobs still run; orders go on');
+      throw new TandemError(
+        'SwitchoverJobsStillRunning',
+        `${running} job(s) still ran after ${timeoutMs / 1000} s; the switchover was abandoned and orders go on. Retry once they have ended, or raise js7.journal.cluster.switchover-job-timeout.`,
+        { runningJobs: running, timeoutMs },
+      );
+    }
   }
 
   async #shutDown(user: UserContext, clusterAction: 'Failover' | 'Switchover' | undefined): Promise<Readonly<Record<string, unknown>>> {

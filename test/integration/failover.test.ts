@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertNothingLost, coupledScenario, waitForJobStart, type Scenario } from '../helpers/failover-scenario.js';
-import type { PairNode } from '../helpers/pair.js';
+import { pairConf, type PairNode } from '../helpers/pair.js';
 import {
   addOrder,
   assertJournalsPrefixConsistent,
@@ -154,6 +154,27 @@ test('a planned shutdown of the active is no failover; restarted, it is active a
   assert.equal(await addOrder(pair, pair.primary, 'after-1', 'fo/restartable'), 200);
   await waitForOrders(pair, pair.backup, ['before-1', 'after-1'], ['Finished']);
   await assertJournalsPrefixConsistent(pair);
+});
+
+test('a switchover gives up when a job outlasts switchover-job-timeout: nothing switches, orders go on, and a later switchover succeeds', async (t) => {
+  const extra = 'js7.journal.cluster.switchover-job-timeout = 1s';
+  const s = await coupledScenario(t, { seconds: 5, primaryConf: pairConf('Primary', extra), backupConf: pairConf('Backup', extra) });
+  const { pair } = s;
+  assert.equal(await addOrder(pair, pair.primary, 'long-1', 'fo/once'), 200);
+  await waitForJobStart(s.marker, 'long-1');
+  const refused = await pair.call(pair.primary, 'POST', '/command', { TYPE: 'ClusterSwitchOver' });
+  assert.equal(refused.status, 409, JSON.stringify(refused.body));
+  assert.equal(refused.body['code'], 'SwitchoverJobsStillRunning');
+  assert.deepEqual(refused.body['arguments'], { runningJobs: 1, timeoutMs: 1000 });
+  assert.equal((await pair.call(pair.primary, 'GET', '/health/active')).status, 200, 'the primary is still the active node');
+  // Orders advance again at once: a new one runs while the long job still does.
+  assert.equal(await addOrder(pair, pair.primary, 'after-1', 'fo/restartable'), 200);
+  await waitForJobStart(s.marker, 'after-1');
+  await waitForOrders(pair, pair.primary, ['long-1', 'after-1'], ['Finished'], 20_000);
+  assert.equal((await pair.call(pair.primary, 'POST', '/command', { TYPE: 'ClusterSwitchOver' })).status, 200);
+  await waitUntilActive(pair, pair.backup);
+  await waitForPassiveCoupled(pair, pair.primary);
+  await assertNothingLost(s, ['long-1', 'after-1'], pair.backup);
 });
 
 test('a switchover during a running job waits for it, moves the active role, and back', async (t) => {

@@ -14,7 +14,7 @@ function load(dir: string, env: Record<string, string> = {}, secretsDir = NO_SEC
 const DEFAULTS: ControllerConfig = {
   controllerId: 'Controller',
   journal: { sync: true, snapshotPeriodMs: 3_600_000, snapshotSizeBytes: 64 * 1024 * 1024 },
-  cluster: { isBackup: false, heartbeatMs: 500, heartbeatTimeoutMs: 2500 },
+  cluster: { isBackup: false, heartbeatMs: 500, heartbeatTimeoutMs: 2500, switchoverJobTimeoutMs: 60_000 },
   auth: { users: {} },
   web: { authPublic: false, loopbackIsPublic: false, maxBodyBytes: 1024 * 1024 },
   job: { sigkillDelayMs: 15_000 },
