@@ -44,7 +44,7 @@ describe('loadControllerConfig', () => {
       'controller.conf': `
         js7.controller.id = tandem-1
         js7.journal { sync = off, snapshot { period = 30m, when-bigger-than = 10M } }
-        js7.journal.cluster { node.is-backup = on, heartbeat = 500ms, heartbeat-timeout = 2s
+        js7.journal.cluster { node.is-backup = on, heartbeat = 500ms, heartbeat-timeout = 2s, switchover-job-timeout = 2m
           nodes { Primary = "https://primary:8443", Backup: "https://backup:8443/" }
           watches = ["https://watch:8444"] }
         js7.web.server { auth { public = no, loopback-is-public = yes }, max-request-body = 2MiB }
@@ -61,6 +61,7 @@ describe('loadControllerConfig', () => {
         isBackup: true,
         heartbeatMs: 500,
         heartbeatTimeoutMs: 2000,
+        switchoverJobTimeoutMs: 120_000,
         nodes: { Primary: 'https://primary:8443', Backup: 'https://backup:8443/' },
         watches: ['https://watch:8444'],
       },
