@@ -186,11 +186,10 @@ describe('HOCON bounds', () => {
     assert.match(syntaxProblem(`${Array.from({ length: 5000 }, () => 'k').join('.')} = 1`).message, /nesting deeper than 64/);
   });
 
-  test('a large flat file parses quickly', () => {
-    const text = Array.from({ length: 10_000 }, (_, i) => `k${i}.v = "value ${i}" # c`).join('\n');
-    const started = performance.now();
+  test('a large flat file parses completely (a quadratic parser would hit the timeout)', { timeout: 60_000 }, () => {
+    const text = Array.from({ length: 50_000 }, (_, i) => `k${i}.v = "value ${i}" # c`).join('\n');
     const r = parse(text);
-    assert.equal(Object.keys(r).length, 10_000);
-    assert.ok(performance.now() - started < 2000, 'parsing 10,000 lines took more than 2 s');
+    assert.equal(Object.keys(r).length, 50_000);
+    assert.deepEqual(r['k49999'], { v: 'value 49999' });
   });
 });

@@ -42,24 +42,4 @@ describe('parseEvent', () => {
       (err: unknown) => hasCode(err, 'JournalCorrupt') && err.arguments['path'] === 'attempt' && err.arguments['eventType'] === 'OrderProcessingStarted',
     );
   });
-
-  it('is fast enough to replay a million events in seconds', (t) => {
-    const mix: unknown[] = [
-      { TYPE: 'OrderAdded', orderId: 'o-123', workflowPath: 'demo/hello', workflowVersion: 1, arguments: { name: 'x' } },
-      { TYPE: 'OrderStarted', orderId: 'o-123' },
-      { TYPE: 'OrderProcessingStarted', orderId: 'o-123', attempt: 1 },
-      { TYPE: 'OrderStdWritten', orderId: 'o-123', stream: 'stdout', chunk: 'hello world\n' },
-      { TYPE: 'OrderProcessed', orderId: 'o-123', outcome: { TYPE: 'Succeeded', returnCode: 0 } },
-      { TYPE: 'OrderMoved', orderId: 'o-123', to: [1] },
-      { TYPE: 'OrderFinished', orderId: 'o-123' },
-    ];
-    const n = 200_000;
-    for (let i = 0; i < 20_000; i++) parseEvent(mix[i % mix.length]);
-    const start = performance.now();
-    for (let i = 0; i < n; i++) parseEvent(mix[i % mix.length]);
-    const usPerEvent = ((performance.now() - start) * 1000) / n;
-    t.diagnostic(`parseEvent: ${usPerEvent.toFixed(2)} µs/event`);
-    // Generous bound for a loaded CI machine; measured ≈0.7 µs on a 2-core box.
-    assert.ok(usPerEvent < 10, `${usPerEvent} µs/event`);
-  });
 });
