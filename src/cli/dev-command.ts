@@ -131,6 +131,10 @@ async function post(dispatcher: Agent, url: string, body: unknown): Promise<numb
 export async function runDevCommand(argv: readonly string[]): Promise<number> {
   const base = resolve(argv[0] ?? 'local');
   const port = Number(process.env['TANDEM_PORT'] ?? 4444);
+  if (!Number.isInteger(port) || port < 1 || port > 65534) {
+    process.stderr.write(`TANDEM_PORT must be a port number 1–65534 (the Backup takes the next one), got ${process.env['TANDEM_PORT'] ?? ''}\n`);
+    return 2;
+  }
   const uris = { Primary: `https://127.0.0.1:${port}`, Backup: `https://127.0.0.1:${port + 1}` };
   const dirs = await prepare(base, uris);
   const caFile = join(base, 'pki', 'ca.pem');
@@ -178,8 +182,8 @@ export async function runDevCommand(argv: readonly string[]): Promise<number> {
     stopping = true;
     // The passive node first (the active lets it go with the watch's consent), then the active, then the watch:
     // each planned, so the next npm start couples again at once.
-    const activeFirst = await isActive(agent, uris.Backup);
-    for (const m of activeFirst ? [primary, backup, watch] : [backup, primary, watch]) clean = (await stop(m)) && clean;
+    const backupIsActive = await isActive(agent, uris.Backup);
+    for (const m of backupIsActive ? [primary, backup, watch] : [backup, primary, watch]) clean = (await stop(m)) && clean;
   };
   let resolveStop!: () => void;
   const stopped = new Promise<void>((r) => (resolveStop = r));
