@@ -31,12 +31,12 @@ export async function makeNodeDirs(conf: string, files: Record<string, string> =
 }
 
 /** Starts `tandem start` as a real child process and waits (bounded) until it serves. */
-export async function startTandem(args: readonly string[], timeoutMs = 15_000): Promise<TandemProcess> {
+export async function startTandem(args: readonly string[], timeoutMs = 30_000): Promise<TandemProcess> {
   return startCli(['start', '--host', '127.0.0.1', ...args], /tandem: serving (\S+)/, timeoutMs);
 }
 
 /** Starts `tandem watch` as a real child process and waits (bounded) until it watches; `api` is then the first node it watches. */
-export async function startWatch(args: readonly string[], timeoutMs = 15_000): Promise<TandemProcess> {
+export async function startWatch(args: readonly string[], timeoutMs = 30_000): Promise<TandemProcess> {
   return startCli(['watch', ...args], /tandem: watching (\S+)/, timeoutMs);
 }
 
