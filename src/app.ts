@@ -22,7 +22,8 @@ export interface NodeOptions {
 }
 
 /** The node in its role: the active controller or the passive backup. */
-export type NodeRole = ControllerPort & ClusterEndpoint & { close(): Promise<void>; clusterView(nodeState: boolean): Readonly<Record<string, unknown>> };
+export type NodeRole = ControllerPort &
+  ClusterEndpoint & { close(): Promise<void>; announceShutdown(): Promise<void>; clusterView(nodeState: boolean): Readonly<Record<string, unknown>> };
 
 export interface RunningNode {
   readonly url: string;
@@ -114,6 +115,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       config,
       close: () => {
         closing ??= (async () => {
+          // Planned: the passive must not fail over. A journal that cannot take the event is a fault already being reported.
+          await controller.announceShutdown().catch((err: unknown) => logger.warn({ err }, 'could not journal the planned shutdown; the passive may fail over'));
           await server.close();
           await controller.close();
           await transport.close();

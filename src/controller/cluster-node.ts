@@ -347,6 +347,12 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
     };
   }
 
+  /** A planned stop (SIGTERM, SIGINT): the active tells its passive first, so no failover follows; a passive tells the active when it closes. */
+  async announceShutdown(): Promise<void> {
+    const c = this.#current;
+    if (c.kind === 'active') await c.role.announceShutdown();
+  }
+
   clusterView(nodeState: boolean): Readonly<Record<string, unknown>> {
     const view = this.#role().clusterView(nodeState);
     if (!nodeState) return view;

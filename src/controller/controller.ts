@@ -542,6 +542,32 @@ export class Controller implements ControllerPort, RoleEndpoint {
     }
   }
 
+  /**
+   * A planned stop of an appointed active node (the ShutDown command, SIGTERM, SIGINT):
+   * journals ClusterActiveNodeShutDown so the passive does not fail over, and waits up to
+   * heartbeat-timeout for its acknowledgement. Does nothing on a node that does not act.
+   */
+  async announceShutdown(): Promise<void> {
+    const cluster = this.#state.cluster.TYPE;
+    if (this.#phase.kind !== 'running' || this.#fenced || this.#handover !== undefined || cluster === 'Empty' || cluster === 'ActiveShutDown') return;
+    // Committed like any event (with the passive's acknowledgement while Coupled).
+    this.#persist([{ TYPE: 'ClusterActiveNodeShutDown' }]);
+    const acked = this.whenPublished(this.#journal!.lastEventId).then(() => true);
+    const giveUp = new AbortController();
+    const timeout = this.#clock.sleep(this.#options.config.cluster.heartbeatTimeoutMs, giveUp.signal).then(
+      () => false,
+      () => false,
+    );
+    const inTime = await Promise.race([acked, timeout]);
+    giveUp.abort();
+    if (inTime) {
+      // The passive has ActiveShutDown, so it will not fail over: the restart may act alone at once.
+      await writeShutdownMark(join(this.#options.dataDir, 'state'));
+    } else {
+      this.#logger.warn('the passive did not acknowledge the shutdown in time; stopping anyway (it is durable here; the restart waits for the passive to confirm)');
+    }
+  }
+
   async #shutDown(user: UserContext, clusterAction: 'Failover' | 'Switchover' | undefined): Promise<Readonly<Record<string, unknown>>> {
     this.#logger.info({ userId: user.userId, clusterAction }, 'shutdown requested');
     if (clusterAction === 'Switchover') {
@@ -549,23 +575,8 @@ export class Controller implements ControllerPort, RoleEndpoint {
     } else if (clusterAction === 'Failover') {
       // No ActiveShutDown: the passive is to fail over as if this node had died (for drills and tests).
       this.#logger.warn('shutting down without telling the passive: it will fail over');
-    } else if (this.#state.cluster.TYPE !== 'Empty' && this.#state.cluster.TYPE !== 'ActiveShutDown') {
-      // Tell the passive this is planned, so it does not fail over; committed like any event (with its ack while Coupled).
-      this.#persist([{ TYPE: 'ClusterActiveNodeShutDown' }]);
-      const acked = this.whenPublished(this.#journal!.lastEventId).then(() => true);
-      const giveUp = new AbortController();
-      const timeout = this.#clock.sleep(this.#options.config.cluster.heartbeatTimeoutMs, giveUp.signal).then(
-        () => false,
-        () => false,
-      );
-      const inTime = await Promise.race([acked, timeout]);
-      giveUp.abort();
-      if (inTime) {
-        // The passive has ActiveShutDown, so it will not fail over: the restart may act alone at once.
-        await writeShutdownMark(join(this.#options.dataDir, 'state'));
-      } else {
-        this.#logger.warn('the passive did not acknowledge the shutdown in time; stopping anyway (it is durable here; the restart waits for the passive to confirm)');
-      }
+    } else {
+      await this.announceShutdown();
     }
     this.#signalStop({ kind: 'shutdown' });
     return { TYPE: 'Accepted' };

@@ -132,29 +132,32 @@ test('the passive killed 5 times: each time the watch consents to PassiveLost, o
   await waitForIdenticalJournals(pair);
 });
 
-test('a planned shutdown of the active is no failover; restarted, it is active again and the pair couples', async (t) => {
-  const s = await coupledScenario(t);
-  const { pair } = s;
-  assert.equal(await addOrder(pair, pair.primary, 'before-1', 'fo/restartable'), 200);
-  await waitForOrders(pair, pair.primary, ['before-1'], ['Finished']);
-  assert.equal((await pair.call(pair.primary, 'POST', '/command', { TYPE: 'ShutDown' })).status, 200);
-  assert.equal(await pair.primary.process!.exited, 0);
-  pair.primary.process = undefined;
-  await pair.waitForClusterState(pair.backup, 'ActiveShutDown');
-  // Silent far longer than the failover would take: the backup still does not act.
-  await waitFor('the backup to have heard nothing for twice the heartbeat timeout', async () => {
-    const age = (await nodeState(pair, pair.backup))['lastHeartbeatAgeMs'];
-    return typeof age === 'number' && age > 4_000 ? true : undefined;
+for (const how of ['the ShutDown command', 'SIGTERM'] as const) {
+  test(`a planned shutdown of the active (${how}) is no failover; restarted, it is active again and the pair couples`, async (t) => {
+    const s = await coupledScenario(t);
+    const { pair } = s;
+    assert.equal(await addOrder(pair, pair.primary, 'before-1', 'fo/restartable'), 200);
+    await waitForOrders(pair, pair.primary, ['before-1'], ['Finished']);
+    if (how === 'SIGTERM') pair.primary.process!.child.kill('SIGTERM');
+    else assert.equal((await pair.call(pair.primary, 'POST', '/command', { TYPE: 'ShutDown' })).status, 200);
+    assert.equal(await pair.primary.process!.exited, 0);
+    pair.primary.process = undefined;
+    await pair.waitForClusterState(pair.backup, 'ActiveShutDown');
+    // Silent far longer than the failover would take: the backup still does not act.
+    await waitFor('the backup to have heard nothing for twice the heartbeat timeout', async () => {
+      const age = (await nodeState(pair, pair.backup))['lastHeartbeatAgeMs'];
+      return typeof age === 'number' && age > 4_000 ? true : undefined;
+    });
+    assert.equal((await pair.call(pair.backup, 'GET', '/health/active')).status, 503, 'no failover after a planned shutdown');
+    await pair.start(pair.primary);
+    await pair.waitForClusterState(pair.primary, 'Coupled');
+    await pair.waitForClusterState(pair.backup, 'Coupled');
+    await waitUntilActive(pair, pair.primary);
+    assert.equal(await addOrder(pair, pair.primary, 'after-1', 'fo/restartable'), 200);
+    await waitForOrders(pair, pair.backup, ['before-1', 'after-1'], ['Finished']);
+    await assertJournalsPrefixConsistent(pair);
   });
-  assert.equal((await pair.call(pair.backup, 'GET', '/health/active')).status, 503, 'no failover after a planned shutdown');
-  await pair.start(pair.primary);
-  await pair.waitForClusterState(pair.primary, 'Coupled');
-  await pair.waitForClusterState(pair.backup, 'Coupled');
-  await waitUntilActive(pair, pair.primary);
-  assert.equal(await addOrder(pair, pair.primary, 'after-1', 'fo/restartable'), 200);
-  await waitForOrders(pair, pair.backup, ['before-1', 'after-1'], ['Finished']);
-  await assertJournalsPrefixConsistent(pair);
-});
+}
 
 test('a switchover gives up when a job outlasts switchover-job-timeout: nothing switches, orders go on, and a later switchover succeeds', async (t) => {
   const extra = 'js7.journal.cluster.switchover-job-timeout = 1s';
