@@ -17,6 +17,8 @@ export default tseslint.config(
   { files: ['src/cli/**', 'test/**', 'bench/**'], rules: { 'no-console': 'off' } },
   // Plain JavaScript shipped as is in the image (docker/healthcheck.mjs): linted without type information.
   { files: ['docker/**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  // The status page's script runs in the browser, outside the TypeScript project: the untyped rules only.
+  { files: ['static/**/*.js'], ...tseslint.configs.disableTypeChecked },
   {
     files: ['test/**'],
     rules: {

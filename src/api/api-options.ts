@@ -53,6 +53,8 @@ export interface ApiServerOptions {
   readonly sessionIdleMs?: number;
   /** Interval of keep-alive comments on idle event streams (default 15 s). */
   readonly sseKeepAliveMs?: number;
+  /** The status page's directory, read once at start (default: `static/status/` of the package). */
+  readonly statusPageDir?: string;
   /** Serve the node-to-node routes; without it they answer 404. */
   readonly cluster?: ApiClusterOptions;
 }

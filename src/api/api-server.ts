@@ -16,9 +16,10 @@ import { registerEventRoutes } from './routes/event-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerMetricsRoutes } from './routes/metrics-routes.js';
 import { registerReadRoutes } from './routes/read-routes.js';
-import { registerRootPage } from './routes/root-page-route.js';
 import { registerSessionRoutes } from './routes/session-routes.js';
+import { registerStatusPage } from './routes/status-page-routes.js';
 import { SessionStore } from './session-store.js';
+import { loadStatusPage } from './status-page.js';
 
 const defaultSessionIdleMs = 60 * 60 * 1000;
 const defaultSseKeepAliveMs = 15_000;
@@ -94,6 +95,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     metrics: new HttpMetrics(),
     sseKeepAliveMs: options.sseKeepAliveMs ?? defaultSseKeepAliveMs,
   };
+  const statusPage = await loadStatusPage(options.statusPageDir);
+  if (statusPage.TYPE === 'Missing') logger.warn({ dir: statusPage.dir, reason: statusPage.reason }, 'the status page files are missing; GET / says so');
   const catalog = new RouteCatalog();
   const startedAt = new WeakMap<object, number>();
   let closing = false;
@@ -147,7 +150,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     });
   });
 
-  registerRootPage(app);
+  registerStatusPage(app, statusPage);
   registerSessionRoutes(app, ctx);
   registerCommandRoutes(app, ctx);
   registerReadRoutes(app, ctx);

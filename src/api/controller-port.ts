@@ -1,4 +1,4 @@
-import type { EventId } from '../common/index.js';
+import type { EventId, Problem } from '../common/index.js';
 
 /** Who is calling, as the API established it (session, password or certificate). */
 export interface UserContext {
@@ -30,6 +30,21 @@ export type EventRead =
   | { readonly TYPE: 'Empty'; readonly lastEventId: EventId }
   | { readonly TYPE: 'Torn'; readonly after: EventId; readonly oldestEventId: EventId };
 
+/** One node of the pair in `GET /cluster?return=ClusterNodeStates`: its own view, or why it could not be asked. */
+export type ClusterNodeEntry = {
+  readonly nodeId: string;
+  /** The URI the pair was appointed with; null before the appointment. */
+  readonly uri: string | null;
+  /** The node that answered the request. */
+  readonly self: boolean;
+} & ({ readonly reachable: true; readonly nodeState: Readonly<Record<string, unknown>> } | { readonly reachable: false; readonly problem: Problem });
+
+/** `GET /cluster?return=ClusterNodeStates`: both nodes, the peer asked over the cluster transport. */
+export interface ClusterNodeStates {
+  readonly TYPE: 'ClusterNodeStates';
+  readonly nodes: readonly ClusterNodeEntry[];
+}
+
 export interface HealthReport {
   readonly ok: boolean;
   readonly reasons: readonly string[];
@@ -54,8 +69,13 @@ export interface ControllerPort {
   waitForEvent(after: EventId, signal: AbortSignal): Promise<void>;
   /** The cluster state (`GET /cluster`), or with `nodeState` this node's view: role, epoch, positions, lag, heartbeat age. */
   clusterView(nodeState: boolean): Readonly<Record<string, unknown>>;
+  /** Every node's view (`GET /cluster?return=ClusterNodeStates`); the peer's is asked with a short time bound and never throws. */
+  clusterNodeStates(): Promise<ClusterNodeStates>;
   live(): HealthReport;
   ready(): HealthReport;
   /** Prometheus text-format lines for the controller's own figures. */
   metricsText(): string;
 }
+
+/** What one role (active or passive) serves; the node that holds the role adds the pair's view. */
+export type RolePort = Omit<ControllerPort, 'clusterNodeStates'>;

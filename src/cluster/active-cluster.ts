@@ -396,6 +396,9 @@ export class ActiveCluster {
       case 'ClusterWatchEpoch':
         // The node owning this role handles the watch's commands before they reach here.
         throw new TandemError('InvalidRequest', `${command.TYPE} is for the node's watch link.`, {});
+      case 'ClusterGetNodeState':
+        // Likewise answered by the node, which knows its watch link and licence.
+        throw new TandemError('InvalidRequest', `${command.TYPE} is answered by the node, not by its role.`, {});
       default:
         return assertNever(command);
     }

@@ -21,10 +21,11 @@ import {
   type WatchView,
   type WitnessVerdict,
 } from '../cluster/index.js';
-import type { ControllerPort, EventRead, HealthReport, Overview, UserContext } from '../api/controller-port.js';
+import type { ClusterNodeEntry, ClusterNodeStates, ControllerPort, EventRead, HealthReport, Overview, UserContext } from '../api/controller-port.js';
 import { Controller, type StopReason } from './controller.js';
 import { PassiveNode } from './passive-node.js';
 import { peekClusterState } from './cluster-peek.js';
+import { askPeerNodeState, type PeerNodeState } from './peer-node-state.js';
 import type { NodeOptions, RoleHooks, StepDown, TakeOver } from './role-hooks.js';
 
 /** What the licence says about taking authority (src/licence implements it). */
@@ -69,6 +70,10 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
   #lastEpoch: Epoch = asEpoch(0);
   #opened = false;
   #closing: Promise<void> | undefined;
+  // One ask per peer at a time, shared by every status page that refreshes meanwhile.
+  readonly #peerAsks = new Map<string, Promise<PeerNodeState>>();
+  // The pair as last seen, so a view asked while the role changes (no state to read then) still lists both nodes.
+  #lastSetting: ClusterSetting | undefined;
 
   private constructor(options: ClusterNodeOptions) {
     this.#o = options;
@@ -314,6 +319,8 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
       case 'ClusterWatchEpoch':
         this.#watch.epochNotice(command.watchId, command.epoch, command.activeId);
         return { TYPE: 'Accepted' };
+      case 'ClusterGetNodeState':
+        return { TYPE: 'ClusterNodeState', ...this.#ownNodeState() };
       default:
         return this.#role().clusterCommand(body);
     }
@@ -357,6 +364,46 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
     const view = this.#role().clusterView(nodeState);
     if (!nodeState) return view;
     return { ...view, watch: this.#watch.status(), licence: this.#o.licence.status() };
+  }
+
+  async clusterNodeStates(): Promise<ClusterNodeStates> {
+    const own = this.#ownNodeState();
+    const cluster = this.#clusterState();
+    const setting = 'setting' in cluster ? cluster.setting : this.#current.kind === 'switching' ? this.#lastSetting : undefined;
+    if (setting === undefined) {
+      return { TYPE: 'ClusterNodeStates', nodes: [{ nodeId: this.#o.nodeId, uri: null, self: true, reachable: true, nodeState: own }] };
+    }
+    this.#lastSetting = setting;
+    const nodes = await Promise.all(
+      Object.entries(setting.idToUri).map(async ([nodeId, uri]): Promise<ClusterNodeEntry> => {
+        if (nodeId === this.#o.nodeId) return { nodeId, uri, self: true, reachable: true, nodeState: own };
+        return { nodeId, uri, self: false, ...(await this.#askPeer(uri)) };
+      }),
+    );
+    return { TYPE: 'ClusterNodeStates', nodes };
+  }
+
+  /** This node's view, also while it changes its role (when the role cannot be asked). */
+  #ownNodeState(): Readonly<Record<string, unknown>> {
+    const c = this.#current;
+    if (c.kind === 'active' || c.kind === 'passive') return this.clusterView(true);
+    return {
+      nodeId: this.#o.nodeId,
+      role: { TYPE: c.kind === 'closed' ? 'Closed' : 'Switching' },
+      isActive: false,
+      epoch: this.#lastEpoch,
+      watch: this.#watch.status(),
+      licence: this.#o.licence.status(),
+    };
+  }
+
+  #askPeer(uri: string): Promise<PeerNodeState> {
+    let ask = this.#peerAsks.get(uri);
+    if (ask === undefined) {
+      ask = askPeerNodeState(this.#o.transport, uri, this.#o.clock).finally(() => this.#peerAsks.delete(uri));
+      this.#peerAsks.set(uri, ask);
+    }
+    return ask;
   }
 
   orders(): readonly unknown[] {

@@ -36,10 +36,10 @@ import {
   type ControllerCommand,
 } from '../workflow/index.js';
 import type {
-  ControllerPort,
   EventRead,
   HealthReport,
   Overview,
+  RolePort,
   UserContext,
 } from '../api/controller-port.js';
 import { ActiveCluster, type AckFrame, type ClusterCommandAnswer, type JournalFrame, type JournalStreamRequest, type Transport } from '../cluster/index.js';
@@ -76,7 +76,7 @@ type Phase =
  * decides commands, and publishes committed events to readers and to side
  * effects (job starts and kills) — never before they are committed.
  */
-export class Controller implements ControllerPort, RoleEndpoint {
+export class Controller implements RolePort, RoleEndpoint {
   readonly #options: ControllerOptions;
   readonly #logger: Logger;
   readonly #clock: Clock;

@@ -17,7 +17,7 @@ import { applyEvent, emptyState, fromSnapshot, latestWorkflow, parseEvent, type 
 import { parseClusterNodeCommand, parseControllerCommand } from '../workflow/index.js';
 import type { AckFrame, ClusterCommandAnswer, JournalFrame, JournalStreamRequest, Transport } from '../cluster/index.js';
 import { ActiveCluster, PeerProblem } from '../cluster/index.js';
-import type { ControllerPort, EventRead, HealthReport, Overview, UserContext } from '../api/controller-port.js';
+import type { EventRead, HealthReport, Overview, RolePort, UserContext } from '../api/controller-port.js';
 import { EventBuffer } from './event-buffer.js';
 import { toView, type Stamped } from './stamped-view.js';
 import { ReadModelFeeder } from './read-model-feeder.js';
@@ -40,7 +40,7 @@ type Phase = 'created' | 'running' | 'closed';
  * what is durable, and asks to couple once it has caught up. It starts nothing
  * and answers business commands with the active's address.
  */
-export class PassiveNode implements ControllerPort, RoleEndpoint {
+export class PassiveNode implements RolePort, RoleEndpoint {
   readonly #o: PassiveNodeOptions;
   readonly #logger: Logger;
   readonly #supervisor: Supervisor;
@@ -443,6 +443,8 @@ export class PassiveNode implements ControllerPort, RoleEndpoint {
       case 'ClusterWatchAnswer':
       case 'ClusterWatchEpoch':
         throw new TandemError('InvalidRequest', `${command.TYPE} is for the node's watch link.`, {});
+      case 'ClusterGetNodeState':
+        throw new TandemError('InvalidRequest', `${command.TYPE} is answered by the node, not by its role.`, {});
       case 'ClusterPrepareCoupling':
       case 'ClusterPassiveDown':
         throw new TandemError('ClusterNodeIsNotActive', 'This node is passive.', this.#activeArgs());

@@ -88,6 +88,8 @@ export const clusterNodeCommandSchemas = {
   }),
   // Watch → node, unasked: this node's heartbeat shows an older epoch than the watch knows.
   ClusterWatchEpoch: command('ClusterWatchEpoch', { watchId, epoch, activeId: nodeIdSchema }),
+  // Node → peer, read-only: the peer's own view, for GET /cluster?return=ClusterNodeStates (the status page).
+  ClusterGetNodeState: command('ClusterGetNodeState', {}),
 } as const;
 
 export type ClusterNodeCommand = CommandOf<typeof clusterNodeCommandSchemas>;

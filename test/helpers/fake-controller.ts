@@ -1,5 +1,6 @@
 import { asEventId, TandemError, type EventId } from '../../src/common/index.js';
 import type {
+  ClusterNodeStates,
   ControllerPort,
   EventRead,
   HealthReport,
@@ -161,6 +162,10 @@ export class FakeController implements ControllerPort {
 
   clusterView(nodeState: boolean): Readonly<Record<string, unknown>> {
     return nodeState ? { nodeId: 'Primary', role: { TYPE: 'Active' }, clusterState: { TYPE: 'Empty' } } : { TYPE: 'Empty' };
+  }
+
+  async clusterNodeStates(): Promise<ClusterNodeStates> {
+    return { TYPE: 'ClusterNodeStates', nodes: [{ nodeId: 'Primary', uri: null, self: true, reachable: true, nodeState: this.clusterView(true) }] };
   }
 
   live(): HealthReport {

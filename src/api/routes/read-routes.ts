@@ -16,10 +16,12 @@ export function registerReadRoutes(app: App, ctx: RouteContext): void {
     return ctx.controller.overview();
   });
 
-  // `GET /cluster` is the cluster state; `?return=ClusterNodeState` this node's own view of it (JS7).
+  // `GET /cluster` is the cluster state; `?return=ClusterNodeState` this node's own view of it (JS7);
+  // `?return=ClusterNodeStates` both nodes' views, the peer asked by this node (Tandem's, for the status page).
   app.get(`${apiBase}/cluster`, { onRequest }, async (request) => {
     requireUser(ctx, request, 'ReadOnly');
     const query = request.query as Record<string, unknown> | undefined;
+    if (query?.['return'] === 'ClusterNodeStates') return ctx.controller.clusterNodeStates();
     return ctx.controller.clusterView(query?.['return'] === 'ClusterNodeState');
   });
 

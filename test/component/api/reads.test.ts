@@ -95,14 +95,6 @@ test('metrics: the controller figures plus HTTP requests by route and status, in
   }
 });
 
-test('GET / is a small HTML page linking to the API', async (t) => {
-  const h = await startHarness(t);
-  const answer = await h.call('/');
-  assert.equal(answer.status, 200);
-  assert.match(String(answer.headers['content-type']), /^text\/html/);
-  assert.match(answer.text, /href="\/controller\/api"/);
-});
-
 test('a port that is taken fails the start with the listen error', async (t) => {
   const h = await startHarness(t);
   const port = Number(new URL(h.url).port);

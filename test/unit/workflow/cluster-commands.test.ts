@@ -55,6 +55,7 @@ describe('parseControllerCommand: cluster commands', () => {
 
   it('node-to-node commands are not accepted as user commands', () => {
     rejects(parseControllerCommand, { TYPE: 'ClusterCouplingCallback', token: 'x'.repeat(16) }, 'UnknownCommand');
+    rejects(parseControllerCommand, { TYPE: 'ClusterGetNodeState' }, 'UnknownCommand');
   });
 });
 
@@ -92,6 +93,7 @@ describe('parseClusterNodeCommand', () => {
     { TYPE: 'ClusterCouplingCallback', token },
     { TYPE: 'ClusterPassiveDown', passiveId: 'Backup' },
     { TYPE: 'ClusterInhibitActivation', duration: 10_000, epoch: 3 },
+    { TYPE: 'ClusterGetNodeState' },
   ];
   for (const body of good) {
     it(`accepts ${JSON.stringify(body).slice(0, 80)}`, () => assert.deepEqual(parseClusterNodeCommand(body), body));
@@ -118,6 +120,7 @@ describe('parseClusterNodeCommand', () => {
     ['a duration in the wrong unit (ns)', { TYPE: 'ClusterInhibitActivation', duration: 10_000_000_000, epoch: 3 }, '$.duration'],
     ['a duration as text', { TYPE: 'ClusterInhibitActivation', duration: '10s', epoch: 3 }, '$.duration'],
     ['an unknown field', { TYPE: 'ClusterPassiveDown', passiveId: 'Backup', epoch: 3 }, '$.epoch'],
+    ['a field on the read-only view request', { TYPE: 'ClusterGetNodeState', nodeId: 'Backup' }, '$.nodeId'],
   ];
   for (const [what, body, path] of bad) {
     it(`refuses ${what} at ${path}`, () => rejects(parseClusterNodeCommand, body, 'InvalidRequest', path));
