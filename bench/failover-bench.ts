@@ -19,6 +19,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createPair, type Pair, type PairNode } from '../test/helpers/pair.js';
 import { journalFiles, nodeState, waitForPassiveCoupled, waitUntilActive } from '../test/helpers/pair-checks.js';
 import { waitFor } from '../test/helpers/wait.js';
+import { progress, quantile } from './bench-support.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,10 +43,6 @@ interface Trial {
   readonly toFirstAnswerMs: number;
   readonly acknowledged: number;
   readonly lost: number;
-}
-
-function progress(what: string): void {
-  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${what}\n`);
 }
 
 /** Clients that add orders without pause to whichever node answers, remembering every acknowledged one. */
@@ -146,10 +143,6 @@ async function missing(pair: Pair, node: PairNode, load: Load): Promise<number> 
     }
   }
   return lost.length;
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
 async function runTrials(pair: Pair, load: Load): Promise<Trial[]> {

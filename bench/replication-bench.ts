@@ -23,6 +23,7 @@ import { startNode, type RunningNode } from '../src/app.js';
 import { inspectJournal } from '../src/journal/index.js';
 import { createTestPki, type TestPki } from '../test/helpers/certificates.js';
 import { startWatch, stopTandem, type TandemProcess } from '../test/helpers/tandem-process.js';
+import { progress } from './bench-support.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -90,10 +91,6 @@ const user = { userId: 'bench', permissions: new Set(['SuperPermission']) };
 let orderSeq = 0;
 
 /** Each writer adds orders in a loop for `seconds`; an order's AddOrder is answered after its commit. */
-function progress(what: string): void {
-  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${what}\n`);
-}
-
 async function measure(node: RunningNode, setup: Row['setup'], writers: number): Promise<Row> {
   progress(`${setup}, ${writers} writers`);
   const latencies: number[] = [];

@@ -38,6 +38,10 @@ export interface PairOptions {
   readonly proxied?: boolean;
   /** 'fast' (default): heartbeat 250 ms, timeout 2 s, for quick tests; 'default': the product's defaults (benchmarks). */
   readonly timing?: 'fast' | 'default';
+  /** Extra node flags per node process, e.g. `--cpu-prof` for a benchmark's profile. */
+  readonly execArgv?: Partial<Record<'Primary' | 'Backup', readonly string[]>>;
+  /** Another build's CLI entry point for all three processes (a benchmark's baseline); default this build's. */
+  readonly cli?: string;
 }
 
 /** The proxies between the processes of a proxied pair: `toPrimary` carries the backup's requests to the primary, and so on. */
@@ -163,6 +167,7 @@ export async function createPair(options: PairOptions = {}): Promise<Pair> {
   await installCertificates(pki, 'Watch', watchDirs.configDir);
   const watch: WatchNode = { name: 'Watch', configDir: watchDirs.configDir, dataDir: watchDirs.dataDir, process: undefined };
   const client = new Agent({ connect: { ca: pki.ca.certificate } });
+  const launch = options.cli === undefined ? {} : { cli: options.cli };
   const auth = `Basic ${Buffer.from(`${testUser}:${testPassword}`).toString('base64')}`;
   let net: PairNet | undefined;
   const port = (node: PairNode): number => Number(new URL(node.uri).port);
@@ -187,13 +192,14 @@ export async function createPair(options: PairOptions = {}): Promise<Pair> {
       return net;
     },
     async start(node) {
-      node.process = await startTandem(['--config-dir', node.configDir, '--data-dir', node.dataDir, '--https-port', node.uri === '' ? '0' : new URL(node.uri).port]);
+      const args = ['--config-dir', node.configDir, '--data-dir', node.dataDir, '--https-port', node.uri === '' ? '0' : new URL(node.uri).port];
+      node.process = await startTandem(args, undefined, { ...launch, execArgv: options.execArgv?.[node.name] ?? [] });
       node.uri = new URL(node.process.api).origin;
     },
     async startWatch() {
       if (primary.uri === '' || backup.uri === '') throw new Error('start both nodes before the watch: it needs their URIs');
       const uris = [via(net?.watchToPrimary, primary), via(net?.watchToBackup, backup)];
-      watch.process = await startWatch(['--config-dir', watch.configDir, '--data-dir', watch.dataDir, '--node', uris[0]!, '--node', uris[1]!]);
+      watch.process = await startWatch(['--config-dir', watch.configDir, '--data-dir', watch.dataDir, '--node', uris[0]!, '--node', uris[1]!], undefined, launch);
     },
     async kill(node, signal = 'SIGKILL') {
       const p = node.process;

@@ -30,18 +30,24 @@ export async function makeNodeDirs(conf: string, files: Record<string, string> =
   return { base, configDir, dataDir, cleanup: () => rm(base, { recursive: true, force: true }) };
 }
 
+/** How to launch the CLI: node flags (e.g. `--cpu-prof`) and another build's entry point (a benchmark's baseline). */
+export interface LaunchOptions {
+  readonly execArgv?: readonly string[];
+  readonly cli?: string;
+}
+
 /** Starts `tandem start` as a real child process and waits (bounded) until it serves. */
-export async function startTandem(args: readonly string[], timeoutMs = 30_000): Promise<TandemProcess> {
-  return startCli(['start', '--host', '127.0.0.1', ...args], /tandem: serving (\S+)/, timeoutMs);
+export async function startTandem(args: readonly string[], timeoutMs = 30_000, launch: LaunchOptions = {}): Promise<TandemProcess> {
+  return startCli(['start', '--host', '127.0.0.1', ...args], /tandem: serving (\S+)/, timeoutMs, launch);
 }
 
 /** Starts `tandem watch` as a real child process and waits (bounded) until it watches; `api` is then the first node it watches. */
-export async function startWatch(args: readonly string[], timeoutMs = 30_000): Promise<TandemProcess> {
-  return startCli(['watch', ...args], /tandem: watching (\S+)/, timeoutMs);
+export async function startWatch(args: readonly string[], timeoutMs = 30_000, launch: LaunchOptions = {}): Promise<TandemProcess> {
+  return startCli(['watch', ...args], /tandem: watching (\S+)/, timeoutMs, launch);
 }
 
-async function startCli(args: readonly string[], ready: RegExp, timeoutMs: number): Promise<TandemProcess> {
-  const child = spawn(process.execPath, [cliPath, ...args], {
+async function startCli(args: readonly string[], ready: RegExp, timeoutMs: number, launch: LaunchOptions): Promise<TandemProcess> {
+  const child = spawn(process.execPath, [...(launch.execArgv ?? []), launch.cli ?? cliPath, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TANDEM_LOG_LEVEL: process.env['TANDEM_TEST_LOG_LEVEL'] ?? 'warn' },
   });
