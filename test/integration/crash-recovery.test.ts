@@ -17,7 +17,8 @@ interface Round {
 /** Runs the writer, SIGKILLs it after it has acknowledged `killAfterAcks` orders, and returns what it said. */
 async function runOnce(configDir: string, dataDir: string, runId: number, killAfterAcks: number): Promise<Round> {
   const child = spawn(process.execPath, [writerPath, configDir, dataDir, String(runId)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = once(child, 'exit');
+  // 'close', not 'exit': only then has every line the writer wrote before the SIGKILL been read from the pipe.
+  const exited = once(child, 'close');
   const round: Round = { recovered: [], tried: new Set(), acked: new Set() };
   let buffer = '';
   let stderr = '';
