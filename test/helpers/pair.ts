@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdir, writeFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { createTestPki, type TestPki } from './certificates.js';
 import { generateIssuerKeys, issueLicence } from '../../src/licence/index.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
-import { cliPath, makeNodeDirs, startTandem, startWatch, stopTandem, type TandemProcess } from './tandem-process.js';
+import { makeNodeDirs, runCliToEnd, startTandem, startWatch, stopTandem, type TandemProcess } from './tandem-process.js';
 import { waitFor } from './wait.js';
 
 export interface PairNode {
@@ -221,16 +219,10 @@ export async function createPair(options: PairOptions = {}): Promise<Pair> {
     },
     async cli(sub, ...args) {
       const caFile = join(primary.configDir, 'private/ca.crt');
-      const child = spawn(process.execPath, [cliPath, 'cluster', sub, '--url', primary.uri, '--url', backup.uri, '--user', testUser, '--ca', caFile, ...args], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, TANDEM_PASSWORD: testPassword },
+      return runCliToEnd(['cluster', sub, '--url', primary.uri, '--url', backup.uri, '--user', testUser, '--ca', caFile, ...args], {
+        ...process.env,
+        TANDEM_PASSWORD: testPassword,
       });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
-      child.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
-      const [code] = (await once(child, 'exit')) as [number | null];
-      return { code: code ?? -1, stdout, stderr };
     },
     async text(node, path) {
       const res = await request(`${node.uri}/controller/api${path}`, { dispatcher: client, headers: { authorization: auth } });

@@ -72,6 +72,20 @@ async function startCli(args: readonly string[], ready: RegExp, timeoutMs: numbe
   }
 }
 
+/**
+ * Runs a short CLI command (`tandem ARGS…`) to its end; resolves with its exit code and
+ * everything it wrote. Waits for 'close', not 'exit': only then has all its output been read.
+ */
+export async function runCliToEnd(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
+  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code: code ?? -1, stdout, stderr };
+}
+
 /** Sends `signal` and waits for the process to end. */
 export async function stopTandem(p: TandemProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string> {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);

@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { createPair } from '../helpers/pair.js';
 import { waitUntilActive } from '../helpers/pair-checks.js';
 import { waitFor } from '../helpers/wait.js';
-import { cliPath } from '../helpers/tandem-process.js';
+import { runCliToEnd } from '../helpers/tandem-process.js';
 
 /** A port nothing listens on: bound once, then closed. */
 async function closedPort(): Promise<number> {
@@ -78,15 +77,9 @@ test('tandem cluster against a running pair: appoint, status (text and --json), 
   await pair.waitForClusterState(pair.primary, 'ActiveShutDown');
 });
 
-/** Runs `tandem cluster ARGS…` and resolves with its exit code and output. */
-async function runCli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [cliPath, 'cluster', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code: code ?? -1, stdout, stderr };
+/** Runs `tandem cluster ARGS…` to its end. */
+function runCli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runCliToEnd(['cluster', ...args]);
 }
 
 test('tandem cluster refuses a command line it cannot use, with exit code 2 and the usage', async () => {

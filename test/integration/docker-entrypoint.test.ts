@@ -57,7 +57,8 @@ async function run(command: string, args: readonly string[], env: NodeJS.Process
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
   child.stderr.on('data', (b: Buffer) => (out += b.toString('utf8')));
-  const [code] = (await once(child, 'exit')) as [number | null];
+  // 'close': only then has all its output been read.
+  const [code] = (await once(child, 'close')) as [number | null];
   return { code, out };
 }
 

@@ -23,7 +23,8 @@ function runWatch(t: TestContext, args: readonly string[]): Run {
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
   child.stderr.on('data', (b: Buffer) => (out += b.toString('utf8')));
-  const code = once(child, 'exit').then(([c, s]) => (c ?? s) as number | string);
+  // 'close', not 'exit': a test reads the output once the code is known, so all of it must have been read.
+  const code = once(child, 'close').then(([c, s]) => (c ?? s) as number | string);
   // A test that fails half-way must not leave a watch running.
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   t.after(async () => {
