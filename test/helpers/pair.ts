@@ -40,6 +40,8 @@ export interface PairOptions {
   readonly execArgv?: Partial<Record<'Primary' | 'Backup', readonly string[]>>;
   /** Another build's CLI entry point for all three processes (a benchmark's baseline); default this build's. */
   readonly cli?: string;
+  /** How long a started process may take until it serves (default 30 s); the chaos suite allows more on a loaded machine. */
+  readonly startTimeoutMs?: number;
 }
 
 /** The proxies between the processes of a proxied pair: `toPrimary` carries the backup's requests to the primary, and so on. */
@@ -76,8 +78,8 @@ export interface Pair {
   cleanup(): Promise<void>;
 }
 
-const testUser = 'tester';
-const testPassword = 'tester-password';
+export const testUser = 'tester';
+export const testPassword = 'tester-password';
 
 /** controller.conf of a pair node; `extra` is appended. */
 export function pairConf(name: 'Primary' | 'Backup', extra = ''): string {
@@ -191,13 +193,13 @@ export async function createPair(options: PairOptions = {}): Promise<Pair> {
     },
     async start(node) {
       const args = ['--config-dir', node.configDir, '--data-dir', node.dataDir, '--https-port', node.uri === '' ? '0' : new URL(node.uri).port];
-      node.process = await startTandem(args, undefined, { ...launch, execArgv: options.execArgv?.[node.name] ?? [] });
+      node.process = await startTandem(args, options.startTimeoutMs, { ...launch, execArgv: options.execArgv?.[node.name] ?? [] });
       node.uri = new URL(node.process.api).origin;
     },
     async startWatch() {
       if (primary.uri === '' || backup.uri === '') throw new Error('start both nodes before the watch: it needs their URIs');
       const uris = [via(net?.watchToPrimary, primary), via(net?.watchToBackup, backup)];
-      watch.process = await startWatch(['--config-dir', watch.configDir, '--data-dir', watch.dataDir, '--node', uris[0]!, '--node', uris[1]!], undefined, launch);
+      watch.process = await startWatch(['--config-dir', watch.configDir, '--data-dir', watch.dataDir, '--node', uris[0]!, '--node', uris[1]!], options.startTimeoutMs, launch);
     },
     async kill(node, signal = 'SIGKILL') {
       const p = node.process;

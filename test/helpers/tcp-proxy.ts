@@ -1,4 +1,8 @@
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import { Transform, type TransformCallback } from 'node:stream';
+
+/** Which way bytes flow through a proxy: from the client to the target (requests) or back (answers). */
+export type ProxyDirection = 'toTarget' | 'fromTarget';
 
 /** A TCP proxy on 127.0.0.1 in front of a server, so a test can count and cut the connections to it. */
 export interface TcpProxy {
@@ -12,7 +16,13 @@ export interface TcpProxy {
   cut(): void;
   /** Breaks every open connection and refuses new ones until `heal()`: the target is unreachable through this proxy. */
   block(): void;
-  /** Lets connections through again after `block()`. */
+  /**
+   * Holds the bytes flowing in one direction, on open and new connections alike, while the
+   * other direction still flows: a one-way partition. Connections stay open, as TCP's would
+   * while it retransmits; the held bytes go on (in order) at `heal()`.
+   */
+  stall(direction: ProxyDirection): void;
+  /** Lets connections through again after `block()`, and releases what `stall()` held. */
   heal(): void;
   /** Stops accepting and breaks every open connection. */
   close(): Promise<void>;
@@ -23,6 +33,21 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const pairs = new Set<readonly [Socket, Socket]>();
   let accepted = 0;
   let blocked = false;
+  const stalled = { toTarget: false, fromTarget: false };
+  // Bytes held by a stall, with the callbacks that let each gate take more (back-pressure stops the sender).
+  const held: { gate: Transform; chunk: Buffer; done: TransformCallback }[] = [];
+  const gate = (direction: ProxyDirection): Transform => {
+    const t: Transform = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        if (stalled[direction]) held.push({ gate: t, chunk, done });
+        else done(null, chunk);
+      },
+    });
+    return t;
+  };
+  const release = (): void => {
+    for (const { gate: g, chunk, done } of held.splice(0)) if (!g.destroyed) done(null, chunk);
+  };
   const server = createServer((client) => {
     accepted += 1;
     if (blocked) {
@@ -42,8 +67,10 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     };
     client.on('error', fail).on('close', forget);
     upstream.on('error', fail).on('close', forget);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    const up = gate('toTarget');
+    const down = gate('fromTarget');
+    client.pipe(up).pipe(upstream);
+    upstream.pipe(down).pipe(client);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -71,8 +98,14 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       blocked = true;
       cut();
     },
+    stall: (direction) => {
+      stalled[direction] = true;
+    },
     heal: () => {
       blocked = false;
+      stalled.toTarget = false;
+      stalled.fromTarget = false;
+      release();
     },
     close: async () => {
       cut();
