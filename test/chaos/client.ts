@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { request } from 'undici';
+import { jsonOrRaw } from '../helpers/http.js';
 import { testPassword, testUser, type Pair, type PairNode } from '../helpers/pair.js';
 import type { History, NodeName } from './history.js';
 import type { Rng } from './prng.js';
@@ -20,14 +21,7 @@ export async function callNode(pair: Pair, node: PairNode, method: 'GET' | 'POST
     headers: { authorization: auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  const text = await res.body.text();
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    parsed = { raw: text };
-  }
-  return { status: res.statusCode, body: parsed };
+  return { status: res.statusCode, body: jsonOrRaw(await res.body.text()) };
 }
 
 /** The workflows the clients' orders run: a restartable job and one that must never run twice. */

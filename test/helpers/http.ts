@@ -21,14 +21,16 @@ export async function call(
     headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
     ...(payload === undefined ? {} : { body: payload }),
   });
-  const text = await res.body.text();
-  let parsed: Record<string, unknown>;
+  return { status: res.statusCode, body: jsonOrRaw(await res.body.text()) };
+}
+
+/** An answer's body as JSON, or `{ raw }` when it is not JSON (a proxy's error page, a cut-off body). */
+export function jsonOrRaw(text: string): Record<string, unknown> {
   try {
-    parsed = JSON.parse(text) as Record<string, unknown>;
+    return JSON.parse(text) as Record<string, unknown>;
   } catch {
-    parsed = { raw: text };
+    return { raw: text };
   }
-  return { status: res.statusCode, body: parsed };
 }
 
 /** POSTs a command and returns the answer. */
