@@ -45,6 +45,7 @@ export interface ClusterNodeOptions extends NodeOptions {
 type Current =
   | { readonly kind: 'active'; readonly role: Controller }
   | { readonly kind: 'passive'; readonly role: PassiveNode }
+  | { readonly kind: 'starting' }
   | { readonly kind: 'switching'; readonly to: 'active' | 'passive' }
   | { readonly kind: 'closed' };
 
@@ -64,11 +65,10 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
   readonly #timing: ClusterTiming;
   readonly #watch: WatchLink;
   readonly #stateDir: string;
-  #current: Current = { kind: 'switching', to: 'active' };
+  #current: Current = { kind: 'starting' };
   #switching: Promise<void> | undefined;
   #confirmedLoss: { readonly nodeId: NodeId; readonly until: number } | undefined;
   #lastEpoch: Epoch = asEpoch(0);
-  #opened = false;
   #closing: Promise<void> | undefined;
   // One ask per peer at a time, shared by every status page that refreshes meanwhile.
   readonly #peerAsks = new Map<string, Promise<PeerNodeState>>();
@@ -97,8 +97,10 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
       case 'active':
       case 'passive':
         return { role: c.kind, epoch: c.role.overview().epoch };
+      case 'starting':
+        return { role: 'starting', epoch: this.#lastEpoch };
       case 'switching':
-        return { role: this.#opened ? `becoming-${c.to}` : 'starting', epoch: this.#lastEpoch };
+        return { role: `becoming-${c.to}`, epoch: this.#lastEpoch };
       case 'closed':
         return { role: 'closed', epoch: this.#lastEpoch };
     }
@@ -113,7 +115,6 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
     node.#lastEpoch = asEpoch(peek?.epoch ?? 0);
     if (active) node.#current = { kind: 'active', role: await Controller.open(node.#roleOptions()) };
     else node.#current = { kind: 'passive', role: await PassiveNode.open(node.#roleOptions()) };
-    node.#opened = true;
     node.#logger.info({ clusterState: peek?.cluster.TYPE ?? 'none' }, 'node opened');
     return node;
   }
@@ -293,6 +294,7 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
     const c = this.#current;
     if (c.kind === 'active' || c.kind === 'passive') return c.role;
     if (c.kind === 'closed') throw new TandemError('ShuttingDown', 'The node is shutting down.');
+    if (c.kind === 'starting') throw new TandemError('NotReady', 'The node is starting; try again in a moment.', {});
     throw new TandemError('NotReady', `The node is changing its role (to ${c.to}); try again in a moment.`, { to: c.to });
   }
 
