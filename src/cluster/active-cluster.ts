@@ -340,15 +340,13 @@ export class ActiveCluster {
             clusterState: cluster.TYPE,
           });
         }
-        if (activeIdOf(cluster) !== command.activeId || passiveId !== command.passiveId || !('setting' in cluster)) {
-          throw new TandemError('ClusterNotCoupled', `This node cannot couple ${command.passiveId} now (cluster state ${cluster.TYPE}).`, {
-            clusterState: cluster.TYPE,
-          });
-        }
-        const uri = cluster.setting.idToUri[passiveId]!;
+        const uri = couplingUri(cluster, command);
         // Only the real backup can couple: confirm by calling back the URI the pair was appointed with.
         await this.#o.transport.peer(uri).command({ TYPE: 'ClusterCouplingCallback', token: command.token });
-        if (host.state().cluster.TYPE === 'PreparedToBeCoupled') return { TYPE: 'Accepted' };
+        const now = host.state().cluster;
+        if (now.TYPE === 'PreparedToBeCoupled') return { TYPE: 'Accepted' };
+        // The cluster may have moved on during the callback (a planned shutdown, a switchover, a loss).
+        couplingUri(now, command);
         host.persist([{ TYPE: 'ClusterCouplingPrepared', activeId: host.nodeId }]);
         await host.whenPublished(host.journal().lastEventId);
         this.#logger.info({ passiveId }, 'coupling prepared; waiting for the passive to acknowledge it');
@@ -408,6 +406,18 @@ export class ActiveCluster {
   static newToken(): string {
     return randomUUID().replace(/-/g, '');
   }
+}
+
+/** The appointed URI of the passive that asks to couple, or ClusterNotCoupled when this state cannot couple it. */
+function couplingUri(cluster: ClusterState, command: { readonly activeId: NodeId; readonly passiveId: NodeId }): string {
+  const couplable = cluster.TYPE === 'NodesAppointed' || cluster.TYPE === 'PassiveLost' || cluster.TYPE === 'SwitchedOver' || cluster.TYPE === 'FailedOver';
+  const passiveId = passiveIdOf(cluster);
+  if (!couplable || activeIdOf(cluster) !== command.activeId || passiveId !== command.passiveId) {
+    throw new TandemError('ClusterNotCoupled', `This node cannot couple ${command.passiveId} now (cluster state ${cluster.TYPE}).`, {
+      clusterState: cluster.TYPE,
+    });
+  }
+  return cluster.setting.idToUri[passiveId]!;
 }
 
 function assertNever(x: never): never {

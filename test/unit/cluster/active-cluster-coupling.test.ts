@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ActiveCluster, clusterTiming, type ActiveHost, type PeerTransport, type Transport } from '../../../src/cluster/index.js';
+import { asEpoch, asNodeId, hasCode, ManualClock, silentLogger, type EventId } from '../../../src/common/index.js';
+import type { Journal } from '../../../src/journal/index.js';
+import { emptyState, type ClusterState, type ControllerState, type Event } from '../../../src/state/index.js';
+
+const setting = { idToUri: { Primary: 'https://primary.test:4443', Backup: 'https://backup.test:4443' }, activeId: asNodeId('Primary') };
+const prepare = { TYPE: 'ClusterPrepareCoupling', activeId: 'Primary', passiveId: 'Backup', token: 'a1b2c3d4e5f6a7b8c9d0' };
+
+/** An active host whose cluster state the test sets, recording what it would persist. */
+function fixture(cluster: ClusterState): { active: ActiveCluster; persisted: Event[]; setCluster(c: ClusterState): void; release(): void } {
+  let state: ControllerState = { ...emptyState(), cluster, epoch: asEpoch(1) };
+  const persisted: Event[] = [];
+  let release = (): void => undefined;
+  const called = new Promise<void>((resolve) => (release = resolve));
+  const host: ActiveHost = {
+    nodeId: asNodeId('Primary'),
+    state: () => state,
+    journal: () => ({ lastEventId: 0 as EventId }) as unknown as Journal,
+    persist: (events) => void persisted.push(...events),
+    whenPublished: async () => undefined,
+    acknowledged: () => undefined,
+    consent: async () => ({ granted: false, reason: 'not in this test' }),
+    witnessRegistered: () => true,
+    lost: () => undefined,
+    handedOver: () => false,
+    restartUnconfirmed: () => false,
+    restartConfirmed: () => undefined,
+  };
+  const peer = { command: async () => (await called, { TYPE: 'Accepted' }) } as unknown as PeerTransport;
+  const transport: Transport = { peer: () => peer, close: async () => undefined };
+  const active = new ActiveCluster({ host, journalDir: '/nonexistent', transport, clock: new ManualClock(), logger: silentLogger(), timing: clusterTiming(500, 2_500) });
+  return { active, persisted, setCluster: (c) => void (state = { ...state, cluster: c }), release: () => release() };
+}
+
+test('a coupling request answered after the active began a planned shutdown is refused, and nothing is persisted', async () => {
+  const f = fixture({ TYPE: 'NodesAppointed', setting });
+  const answer = f.active.clusterCommand(prepare);
+  // While the active calls the backup back, it shuts down (ClusterActiveNodeShutDown was persisted).
+  f.setCluster({ TYPE: 'ActiveShutDown', setting });
+  f.release();
+  await assert.rejects(answer, (e: unknown) => hasCode(e, 'ClusterNotCoupled'));
+  assert.deepEqual(f.persisted, []);
+});
+
+test('a coupling request in a state that cannot couple is refused before the backup is called back', async () => {
+  const f = fixture({ TYPE: 'ActiveShutDown', setting });
+  await assert.rejects(f.active.clusterCommand(prepare), (e: unknown) => hasCode(e, 'ClusterNotCoupled'));
+  assert.deepEqual(f.persisted, []);
+});
+
+test('a coupling request from the appointed backup is confirmed and prepared', async () => {
+  const f = fixture({ TYPE: 'PassiveLost', setting });
+  f.release();
+  assert.deepEqual(await f.active.clusterCommand(prepare), { TYPE: 'Accepted' });
+  assert.deepEqual(f.persisted, [{ TYPE: 'ClusterCouplingPrepared', activeId: 'Primary' }]);
+});
