@@ -4,16 +4,19 @@
  * fsync, the commit waits for the backup's acknowledgement), measured side by side
  * in one run; then the catch-up rate of a backup that is far behind.
  *
- *   node dist/bench/replication-bench.js [--quick] [--no-save]
+ *   node dist/bench/replication-bench.js [--quick] [--no-save] [--profile] [--writers 1,16] [--catch-up-events N]
  *
  * The primary runs in this process (writers call it directly, so HTTP to clients is
  * not measured); the backup is a real `tandem start` child process reached over
  * HTTPS with mutual TLS. Writes bench/results/replication-<date>.{json,md}.
+ * With --profile the backup runs under --cpu-prof, and where its time went (coupled
+ * rows, then catch-up) is printed after the table.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -24,13 +27,29 @@ import { inspectJournal } from '../src/journal/index.js';
 import { createTestPki, type TestPki } from '../test/helpers/certificates.js';
 import { startWatch, stopTandem, type TandemProcess } from '../test/helpers/tandem-process.js';
 import { progress } from './bench-support.js';
+import { summariseProfile } from './cpu-profile.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const quick = process.argv.includes('--quick');
-const save = !process.argv.includes('--no-save');
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'no-save': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    /** Only these rows, e.g. `1,16` (for repeated before/after runs of the latency rows). */
+    writers: { type: 'string' },
+    /** How far the backup falls behind before the catch-up is timed; 0 skips it. */
+    'catch-up-events': { type: 'string' },
+  },
+});
+const quick = values.quick;
+const save = !values['no-save'];
+const profileDir = values.profile ? join(os.tmpdir(), `tandem-repl-profile-${process.pid}`) : undefined;
 const seconds = quick ? 2 : 5;
-const writerCounts = [1, 16, 64, 256];
-const catchUpEvents = quick ? 100_000 : 1_000_000;
+const writerCounts = values.writers === undefined ? [1, 16, 64, 256] : values.writers.split(',').map(Number);
+const catchUpEvents = Number(values['catch-up-events'] ?? (quick ? 100_000 : 1_000_000));
+if (writerCounts.some((w) => !Number.isInteger(w) || w < 1) || !Number.isInteger(catchUpEvents) || catchUpEvents < 0) {
+  throw new Error('--writers takes positive whole numbers separated by commas, --catch-up-events a whole number');
+}
 
 interface Row {
   readonly setup: 'standalone' | 'coupled';
@@ -129,7 +148,8 @@ async function countEventsPerOrder(node: RunningNode): Promise<number> {
 }
 
 async function startBackup(dirs: { configDir: string; dataDir: string }, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [cli, 'start', '--config-dir', dirs.configDir, '--data-dir', dirs.dataDir, '--host', '127.0.0.1', '--https-port', String(port)], {
+  const profiling = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+  const child = spawn(process.execPath, [...profiling, cli, 'start', '--config-dir', dirs.configDir, '--data-dir', dirs.dataDir, '--host', '127.0.0.1', '--https-port', String(port)], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, TANDEM_LOG_LEVEL: 'warn' },
   });
@@ -182,51 +202,55 @@ async function main(): Promise<void> {
     await primary.controller.executeCommand(deploy, user);
     for (const w of writerCounts) rows.push(await measure(primary, 'coupled', w));
 
-    progress('catch-up: stopping the backup');
-    // Catch-up: the backup shuts down (PassiveLost), the primary writes on alone, the backup comes back.
-    const auth = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
-    const shutdown = await request(`${backupUri}/controller/api/command`, {
-      method: 'POST',
-      dispatcher: client,
-      headers: { authorization: auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ TYPE: 'ShutDown' }),
-    });
-    if (shutdown.statusCode !== 200) throw new Error(`backup ShutDown: ${shutdown.statusCode} ${await shutdown.body.text()}`);
-    await shutdown.body.dump();
-    await once(backup, 'exit');
-    backup = undefined;
-    await waitUntil('PassiveLost', () => primary.controller.clusterView(false)['TYPE'] === 'PassiveLost', 10_000);
-    const stateDir = join(primaryDirs.dataDir, 'state');
-    const eventsBefore = (await inspectJournal(stateDir)).events;
-    while ((await inspectJournal(stateDir)).events - eventsBefore < catchUpEvents) {
-      await Promise.all(
-        Array.from({ length: 256 }, async () => {
-          for (let i = 0; i < 100; i++) {
-            await primary.controller.executeCommand({ TYPE: 'AddOrder', order: { id: `c-${orderSeq++}`, workflowPath: 'bench/finish' } }, user);
-          }
-        }),
+    let catchUp: { events: number; seconds: number } | undefined;
+    if (catchUpEvents > 0) {
+      progress('catch-up: stopping the backup');
+      // Catch-up: the backup shuts down (PassiveLost), the primary writes on alone, the backup comes back.
+      const auth = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
+      const shutdown = await request(`${backupUri}/controller/api/command`, {
+        method: 'POST',
+        dispatcher: client,
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ TYPE: 'ShutDown' }),
+      });
+      if (shutdown.statusCode !== 200) throw new Error(`backup ShutDown: ${shutdown.statusCode} ${await shutdown.body.text()}`);
+      await shutdown.body.dump();
+      await once(backup, 'exit');
+      backup = undefined;
+      await waitUntil('PassiveLost', () => primary.controller.clusterView(false)['TYPE'] === 'PassiveLost', 10_000);
+      const stateDir = join(primaryDirs.dataDir, 'state');
+      const eventsBefore = (await inspectJournal(stateDir)).events;
+      while ((await inspectJournal(stateDir)).events - eventsBefore < catchUpEvents) {
+        await Promise.all(
+          Array.from({ length: 256 }, async () => {
+            for (let i = 0; i < 100; i++) {
+              await primary.controller.executeCommand({ TYPE: 'AddOrder', order: { id: `c-${orderSeq++}`, workflowPath: 'bench/finish' } }, user);
+            }
+          }),
+        );
+      }
+      const behind = (await inspectJournal(stateDir)).events - eventsBefore;
+      progress(`catch-up: the backup is ${behind} events behind; starting it`);
+      const target = primary.controller.overview().lastEventId;
+      const t0 = performance.now();
+      backup = await startBackup(backupDirs, backupPort);
+      await waitUntil(
+        'the backup to catch up',
+        async () => {
+          const r = await request(`${backupUri}/controller/api/cluster?return=ClusterNodeState`, { dispatcher: client, headers: { authorization: auth } });
+          const body = (await r.body.json()) as { ackedEventId?: number };
+          return (body.ackedEventId ?? 0) >= target;
+        },
+        600_000,
       );
+      catchUp = { events: behind, seconds: (performance.now() - t0) / 1000 };
     }
-    const behind = (await inspectJournal(stateDir)).events - eventsBefore;
-    progress(`catch-up: the backup is ${behind} events behind; starting it`);
-    const target = primary.controller.overview().lastEventId;
-    const t0 = performance.now();
-    backup = await startBackup(backupDirs, backupPort);
-    await waitUntil(
-      'the backup to catch up',
-      async () => {
-        const r = await request(`${backupUri}/controller/api/cluster?return=ClusterNodeState`, { dispatcher: client, headers: { authorization: auth } });
-        const body = (await r.body.json()) as { ackedEventId?: number };
-        return (body.ackedEventId ?? 0) >= target;
-      },
-      600_000,
-    );
-    const catchUpSeconds = (performance.now() - t0) / 1000;
     await primary.close();
     backup.kill('SIGTERM');
     await once(backup, 'exit');
     backup = undefined;
-    report(rows, { events: behind, seconds: catchUpSeconds });
+    report(rows, catchUp);
+    if (profileDir !== undefined) await printProfiles(profileDir);
   } finally {
     if (watch !== undefined) await stopTandem(watch, 'SIGTERM');
     backup?.kill('SIGKILL');
@@ -236,8 +260,22 @@ async function main(): Promise<void> {
   }
 }
 
-function report(rows: readonly Row[], catchUp: { events: number; seconds: number }): void {
-  const command = `node dist/bench/replication-bench.js${quick ? ' --quick' : ''}`;
+/** The backup's two runs (coupled rows, then catch-up): self time by code area and by function. */
+async function printProfiles(dir: string): Promise<void> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile')).sort();
+  for (const [i, file] of files.entries()) {
+    const p = await summariseProfile(join(dir, file), { from: 0, to: Number.POSITIVE_INFINITY }, 25);
+    const lines = [`\n## Backup CPU profile ${i === 0 ? '(coupled rows)' : '(catch-up)'}: busy ${p.busyMs} ms of ${p.totalMs} ms`, ''];
+    for (const a of p.areas) lines.push(`  ${a.percent.toFixed(1).padStart(5)}%  ${a.name}`);
+    lines.push('');
+    for (const f of p.topFunctions) lines.push(`  ${f.percent.toFixed(1).padStart(5)}%  ${f.name}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  await rm(dir, { recursive: true, force: true });
+}
+
+function report(rows: readonly Row[], catchUp: { events: number; seconds: number } | undefined): void {
+  const command = `node dist/bench/${process.argv.slice(1).map((a, i) => (i === 0 ? 'replication-bench.js' : a)).join(' ')}`;
   const machine = `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
   const lines = [
     `# Replication benchmark, ${new Date().toISOString().slice(0, 10)}${quick ? ' (quick)' : ''}`,
@@ -252,7 +290,9 @@ function report(rows: readonly Row[], catchUp: { events: number; seconds: number
       return `| ${r.setup} | ${r.writers} | ${r.commandsPerSecond} | ${r.eventsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${ratio} |`;
     }),
     '',
-    `Catch-up: a backup ${catchUp.events} events behind caught up in ${catchUp.seconds.toFixed(2)} s = ${Math.round(catchUp.events / catchUp.seconds)} events/s (start of the child process included).`,
+    catchUp === undefined
+      ? 'Catch-up: not measured in this run.'
+      : `Catch-up: a backup ${catchUp.events} events behind caught up in ${catchUp.seconds.toFixed(2)} s = ${Math.round(catchUp.events / catchUp.seconds)} events/s (start of the child process included).`,
     '',
   ];
   const md = lines.join('\n');

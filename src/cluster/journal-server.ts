@@ -96,19 +96,25 @@ export async function* serveJournal(o: JournalServerOptions, request: JournalStr
   }
 }
 
-/** Resolves true when the journal moved past `since`, false after a heartbeat interval of silence. */
+/** Why a wait for a change ended without one (a reason made once: an abort without one builds an error with a stack). */
+const idle = new Error('no change within a heartbeat interval');
+
+/**
+ * Resolves true when the journal moved past `since`, false after a heartbeat interval
+ * of silence. Runs once per frame, so the timer is cancelled, not aborted (see Clock.timer).
+ */
 async function changeOrTimeout(journal: Journal, since: { fileEventId: EventId; position: number }, o: JournalServerOptions, signal: AbortSignal): Promise<boolean> {
-  const done = linkedAbort(signal);
+  const wait = linkedAbort(signal);
+  const cancel = o.clock.timer(o.heartbeatMs, () => wait.abort(idle));
   try {
-    return await Promise.race([
-      journal.waitForChange(since, done.signal).then(() => true),
-      o.clock.sleep(o.heartbeatMs, done.signal).then(() => false),
-    ]);
+    await journal.waitForChange(since, wait.signal);
+    return true;
   } catch (err) {
-    if (signal.aborted) return false;
+    if (err === idle || signal.aborted) return false;
     throw err;
   } finally {
-    done.abort();
+    cancel();
+    wait.dispose();
   }
 }
 

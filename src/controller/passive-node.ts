@@ -283,9 +283,15 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       if (this.#caughtUp) this.#askToCouple(signal);
       return;
     }
-    const records = await this.#replica!.write(frame.fileEventId, frame.position, frame.bytes);
-    await this.#replica!.sync();
-    const applied = this.#apply(records);
+    // The fdatasync runs in the thread pool while this thread applies the events (the
+    // active had them durable before it sent them); the acknowledgement waits for both.
+    const { records, durable } = await this.#replica!.writeAndSync(frame.fileEventId, frame.position, frame.bytes);
+    let applied: Stamped[];
+    try {
+      applied = this.#apply(records);
+    } finally {
+      await durable;
+    }
     if (records.some((r) => r.kind === 'header') && this.#state !== undefined) {
       // A newer file with a full snapshot is here: older files are not needed (the active deletes its own once we have acknowledged).
       await this.#replica!.release(asEventId(frame.fileEventId));

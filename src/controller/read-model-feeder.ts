@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger, Supervisor } from '../common/index.js';
 import type { ReadModel } from '../readmodel/index.js';
 import type { Stamped } from './stamped-view.js';
@@ -5,7 +6,9 @@ import type { Stamped } from './stamped-view.js';
 /**
  * Feeds committed events to the read model in the background, in journal order,
  * one batch at a time. The read model is derived data, so its writes never sit on
- * the path of a commit or an acknowledgement.
+ * the path of a commit or an acknowledgement — not even the CPU part of a level
+ * batch, which runs before the write leaves for the thread pool: a flush starts in
+ * a later turn of the event loop than the push that asked for it.
  */
 export class ReadModelFeeder {
   readonly #readModel: ReadModel;
@@ -26,6 +29,7 @@ export class ReadModelFeeder {
     this.#flushing = true;
     this.#supervisor.spawn('read model', async () => {
       try {
+        await nextTurn();
         while (this.#queue.length > 0) {
           const batch = this.#queue;
           this.#queue = [];

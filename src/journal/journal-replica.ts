@@ -121,6 +121,21 @@ export class JournalReplica {
     return this.#queueWrite(() => this.#write(fileEventId, position, bytes));
   }
 
+  /**
+   * `write()` and then at once `sync()`: the fdatasync is already under way when the
+   * records come back, so the owner can apply them while the disk works. `durable`
+   * settles as `sync()` would; await it.
+   */
+  writeAndSync(fileEventId: EventId, position: number, bytes: Uint8Array): Promise<{ readonly records: readonly JournalRecord[]; readonly durable: Promise<void> }> {
+    return this.#queueWrite(async () => {
+      const records = await this.#write(fileEventId, position, bytes);
+      // Started before this promise settles, so before the owner's next step runs.
+      const durable = this.#exclusively(() => this.#syncNow());
+      this.#syncs = Promise.all([this.#syncs, durable]).then(noop, noop);
+      return { records, durable };
+    });
+  }
+
   /** Makes what the `write()` calls before it wrote durable: one fdatasync (none with sync off). */
   sync(): Promise<void> {
     if (this.#lifecycle.kind !== 'open') return Promise.reject(replicaClosed(this.#dir));

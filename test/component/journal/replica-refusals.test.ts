@@ -221,6 +221,36 @@ test('a write need not wait for the fdatasync of an earlier sync(), which covers
   assert.equal(recovered.lastEventId, lastEventId + 1);
 });
 
+test('writeAndSync hands back the records with their fdatasync already started, so the owner applies them while the disk works', async (t) => {
+  const { records } = await sourceRecords(t);
+  const { replica, io } = await replicaHolding(t, records, 3);
+  const [r3, r4] = records.slice(3);
+  assert.ok(r3?.kind === 'events' && r4?.kind === 'events');
+  let open = (): void => undefined;
+  io.gate = new Promise((resolve) => (open = resolve));
+  const syncsBefore = io.syncs;
+
+  const { records: written, durable } = await replica.writeAndSync(r3.fileEventId, r3.position, r3.raw);
+  // Nothing has run between the write and this line but the replica's own steps.
+  assert.equal(io.syncs, syncsBefore + 1, 'the fdatasync was issued before the records came back');
+  assert.equal(written.length, 1);
+  assert.ok(Buffer.from(written[0]!.raw).equals(Buffer.from(r3.raw)), 'the records written are handed back');
+  assert.ok(replica.syncedEventId < (r3.body[0]?.eventId ?? 0), 'not durable while the fdatasync is held');
+  let settled = false;
+  const waiting = durable.then(() => (settled = true));
+  for (let turn = 0; turn < 5; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(settled, false, 'durable waits for the fdatasync');
+  open();
+  await waiting;
+  assert.equal(replica.syncedEventId, r3.body[0]?.eventId);
+
+  // A failing fdatasync rejects durable, and the replica takes no more bytes.
+  io.failSyncs = true;
+  const next = await replica.writeAndSync(r4.fileEventId, r4.position, r4.raw);
+  await rejectsWith(next.durable, 'JournalWriteFailed');
+  await rejectsWith(replica.write(r4.fileEventId, r4.position + r4.raw.length, Buffer.alloc(0)), 'JournalWriteFailed');
+});
+
 /** Resolves once `done()` holds, checking once per event-loop turn. */
 async function turnsUntil(done: () => boolean): Promise<void> {
   while (!done()) await new Promise((resolve) => setImmediate(resolve));
