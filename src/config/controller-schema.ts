@@ -107,7 +107,7 @@ export function controllerConfigSchema(ctx: SchemaContext) {
     },
   );
   const js7 = section({
-    controller: section({ id: controllerId.default('Controller') }),
+    controller: section({ id: controllerId.default('Controller'), 'order-retention': duration.default(3_600_000) }),
     journal: section({
       sync: booleanValue.default(true),
       snapshot: section({ period: positiveDuration.default(3_600_000), 'when-bigger-than': size.default(64 * MiB) }),
@@ -126,6 +126,8 @@ export function controllerConfigSchema(ctx: SchemaContext) {
   }, { strict: 'typos' });
   return section({ js7 }, { strict: false }).transform(({ js7: c }) => ({
     controllerId: c.controller.id,
+    /** How long a finished or cancelled order stays in the state before OrderDeleted. */
+    orderRetentionMs: c.controller['order-retention'],
     journal: {
       sync: c.journal.sync,
       snapshotPeriodMs: c.journal.snapshot.period,

@@ -225,6 +225,7 @@ export class Controller implements RolePort, RoleEndpoint {
       persist: (events) => this.#persist(events),
       isRunning: () => this.#phase.kind === 'running' && !this.#fenced,
       isAdvancing: () => this.#handover === undefined && !this.#restartUnconfirmed,
+      orderRetentionMs: this.#options.config.orderRetentionMs,
     });
     this.#phase = { kind: 'running' };
     this.#driver.recover();

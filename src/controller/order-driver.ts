@@ -1,6 +1,6 @@
 import type { Clock, Logger, Supervisor } from '../common/index.js';
 import type { StampedEvent } from '../journal/index.js';
-import type { ControllerState, Event } from '../state/index.js';
+import { isOver, type ControllerState, type Event } from '../state/index.js';
 import {
   advanceOrder,
   dueScheduleEvents,
@@ -24,21 +24,29 @@ export interface OrderDriverOptions {
   readonly isRunning: () => boolean;
   /** False while a switchover drains the node: orders stay where they are and schedules wait for the next active node. */
   readonly isAdvancing: () => boolean;
+  /** How long a finished or cancelled order stays in the state (js7.controller.order-retention). */
+  readonly orderRetentionMs: number;
 }
 
 const terminalStates = new Set(['Finished', 'Cancelled', 'Failed', 'Disrupted']);
 const maxSleepMs = 60_000;
+/** OrderDeleted events per record, so a restart with many retained orders writes no giant record. */
+const deletionsPerRecord = 1000;
 
 /**
  * Moves orders along their workflows. Advancing is pure (the engine decides the
  * events); this class decides *when*: right after events touch an order (so the
  * follow-up events share the same group commit), at due times, and — for job
- * starts and kills — only once the event that calls for them is committed.
+ * starts and kills — only once the event that calls for them is committed —
+ * and when a finished or cancelled order has stayed its retention time and leaves
+ * the state (OrderDeleted), so the state holds no more than the retention's worth.
  */
 export class OrderDriver {
   readonly #o: OrderDriverOptions;
   readonly #logger: Logger;
   readonly #wakes = new Map<string, number>();
+  /** Ended orders and the monotonic time they may leave the state, in the order they ended (so in due order). */
+  readonly #deletions = new Map<string, number>();
   readonly #running = new Map<string, JobRun>();
   readonly #queue = new Set<string>();
   readonly #wakeup: Wakeup;
@@ -89,6 +97,8 @@ export class OrderDriver {
     }
     for (const order of state.orders.values()) {
       if (!terminalStates.has(order.state.TYPE)) this.#queue.add(order.id);
+      // When they ended is not in the state: the retention counts from this start (keeping them longer, never shorter).
+      else this.#retain(order.id);
     }
     this.#drain();
   }
@@ -96,7 +106,41 @@ export class OrderDriver {
   /** Events were appended and folded: advance the orders they touched. */
   touched(stamped: readonly StampedEvent<Event>[]): void {
     for (const id of ordersToAdvance(stamped.map((s) => s.event))) this.#queue.add(id);
+    for (const { event } of stamped) if (event.TYPE === 'OrderFinished' || event.TYPE === 'OrderCancelled') this.#retain(event.orderId);
     this.#drain();
+  }
+
+  /** Counts the retention of an ended order from now (fork children leave with their join instead). */
+  #retain(orderId: string): void {
+    const order = this.#o.state().orders.get(orderId);
+    if (order === undefined || order.parentId !== undefined || !isOver(order.state)) return;
+    const first = this.#deletions.size === 0;
+    this.#deletions.delete(orderId);
+    this.#deletions.set(orderId, this.#o.clock.monotonic() + this.#o.orderRetentionMs);
+    if (first) this.#wakeup.poke();
+  }
+
+  /** Deletes the ended orders whose retention is over; returns when the next one is due (monotonic), if any. */
+  #deleteDue(): number | undefined {
+    const mono = this.#o.clock.monotonic();
+    // Not now (a switchover drains the node, or it stops): resume() pokes the loop again.
+    if (!this.#o.isRunning() || !this.#o.isAdvancing()) return undefined;
+    const state = this.#o.state();
+    let due: Event[] = [];
+    for (const [orderId, at] of this.#deletions) {
+      if (at > mono) return at;
+      this.#deletions.delete(orderId);
+      const order = state.orders.get(orderId);
+      // Cut from the journal (a lost epoch) or re-added meanwhile: nothing to delete.
+      if (order === undefined || order.parentId !== undefined || !isOver(order.state)) continue;
+      due.push({ TYPE: 'OrderDeleted', orderId });
+      if (due.length === deletionsPerRecord) {
+        this.#o.persist(due);
+        due = [];
+      }
+    }
+    if (due.length > 0) this.#o.persist(due);
+    return undefined;
   }
 
   /** A command's events were appended. */
@@ -133,8 +177,10 @@ export class OrderDriver {
       }
       this.#drain();
       this.#fireSchedules(now);
+      const deletionDue = this.#deleteDue();
       let next = nextScheduleWake(this.#o.state(), now) ?? now + maxSleepMs;
       for (const at of this.#wakes.values()) next = Math.min(next, at);
+      if (deletionDue !== undefined) next = Math.min(next, now + (deletionDue - this.#o.clock.monotonic()));
       await this.#wakeup.sleep(Math.min(next - now, maxSleepMs), signal);
     }
   }

@@ -45,6 +45,8 @@ function applyToState(state: ControllerState, event: Event): void {
       return fork(state, event);
     case 'OrderJoined':
       return join(state, event);
+    case 'OrderDeleted':
+      return deleteOrder(state, event);
     case 'ClusterNodesAppointed':
     case 'ClusterCouplingPrepared':
     case 'ClusterCoupled':
@@ -118,6 +120,14 @@ function fork(state: ControllerState, event: EventOf<'OrderForked'>): void {
       branchId,
     });
   }
+}
+
+/** Only a finished or cancelled order that is no fork child leaves the state (a failed one may still be resumed). */
+function deleteOrder(state: ControllerState, event: EventOf<'OrderDeleted'>): void {
+  const order = state.orders.get(event.orderId) ?? eventMismatch(event, 'unknown order');
+  if (!isOver(order.state)) eventMismatch(event, `the order is ${order.state.TYPE}, not Finished or Cancelled`);
+  if (order.parentId !== undefined) eventMismatch(event, 'a fork child leaves the state with its join');
+  state.orders.delete(order.id);
 }
 
 function join(state: ControllerState, event: EventOf<'OrderJoined'>): void {

@@ -61,6 +61,9 @@ export const eventSchemas = [
   // Withdraws a suspension mark that has not taken effect yet.
   order('OrderResumptionMarked', {}),
   order('OrderResumed', {}),
+  // A finished or cancelled order leaves the state once js7.controller.order-retention has
+  // passed; its history stays in the read model. The id may then be used for a new order.
+  order('OrderDeleted', {}),
 
   // Cluster events (DESIGN §3, §4); `evolveCluster` holds their transitions.
   event('ClusterNodesAppointed', clusterSettingShape).superRefine(activeIdIsANode),

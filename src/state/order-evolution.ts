@@ -6,10 +6,10 @@ import { isInside, positionsEqual, type Position } from './position.js';
 /**
  * How one order changes under one of its events — the single-order part of
  * `applyEvent`, also used by the engine to simulate a chain of events on a copy.
- * Creating and removing orders (OrderAdded, fork children) is `applyEvent`'s job.
+ * Creating and removing orders (OrderAdded, OrderDeleted, fork children) is `applyEvent`'s job.
  * Returns a new Order; the input is never changed.
  */
-export function evolveOrder(order: Order, event: Exclude<OrderEvent, EventOf<'OrderAdded'>>): Order {
+export function evolveOrder(order: Order, event: Exclude<OrderEvent, EventOf<'OrderAdded' | 'OrderDeleted'>>): Order {
   switch (event.TYPE) {
     case 'OrderStarted':
       expect(order, event, 'Fresh');

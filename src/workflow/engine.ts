@@ -29,7 +29,7 @@ export interface Advance {
   readonly wakeAt?: number;
 }
 
-type StepEvent = Exclude<OrderEvent, EventOf<'OrderAdded'>>;
+type StepEvent = Exclude<OrderEvent, EventOf<'OrderAdded' | 'OrderDeleted'>>;
 type Step = { readonly TYPE: 'Emit'; readonly events: readonly StepEvent[] } | { readonly TYPE: 'Stop'; readonly wakeAt?: number };
 
 // Retry blocks are the only loops and each is bounded by maxTries (≤ 1000), so a chain
@@ -184,7 +184,7 @@ function predicateVariables(order: Order): Map<string, Value> {
 export function ordersToAdvance(events: readonly Event[]): string[] {
   const ids = new Set<string>();
   for (const e of events) {
-    if (!isOrderEvent(e) || e.TYPE === 'OrderStdWritten' || e.TYPE === 'OrderProcessingStarted') continue;
+    if (!isOrderEvent(e) || e.TYPE === 'OrderStdWritten' || e.TYPE === 'OrderProcessingStarted' || e.TYPE === 'OrderDeleted') continue;
     ids.add(e.orderId);
     if (e.TYPE === 'OrderForked') for (const c of e.children) ids.add(c.orderId);
     const bar = e.orderId.lastIndexOf('|');

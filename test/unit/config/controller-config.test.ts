@@ -13,6 +13,7 @@ function load(dir: string, env: Record<string, string> = {}, secretsDir = NO_SEC
 
 const DEFAULTS: ControllerConfig = {
   controllerId: 'Controller',
+  orderRetentionMs: 3_600_000,
   journal: { sync: true, snapshotPeriodMs: 3_600_000, snapshotSizeBytes: 64 * 1024 * 1024 },
   cluster: { isBackup: false, heartbeatMs: 500, heartbeatTimeoutMs: 2500, switchoverJobTimeoutMs: 60_000 },
   auth: { users: {} },
@@ -42,7 +43,7 @@ describe('loadControllerConfig', () => {
   test('every key converts: booleans from yes/no/on/off, durations, sizes', (t) => {
     const dir = configDir(t, {
       'controller.conf': `
-        js7.controller.id = tandem-1
+        js7.controller { id = tandem-1, order-retention = 15m }
         js7.journal { sync = off, snapshot { period = 30m, when-bigger-than = 10M } }
         js7.journal.cluster { node.is-backup = on, heartbeat = 500ms, heartbeat-timeout = 2s, switchover-job-timeout = 2m
           nodes { Primary = "https://primary:8443", Backup: "https://backup:8443/" }
@@ -56,6 +57,7 @@ describe('loadControllerConfig', () => {
     const c = load(dir);
     assert.deepEqual(c, {
       controllerId: 'tandem-1',
+      orderRetentionMs: 900_000,
       journal: { sync: false, snapshotPeriodMs: 1_800_000, snapshotSizeBytes: 10 * 2 ** 20 },
       cluster: {
         isBackup: true,

@@ -205,6 +205,11 @@ const rows = {
     event: { TYPE: 'OrderResumed', orderId: 'o' },
     expect: (s) => assert.equal(order(s).state.TYPE, 'Ready'),
   },
+  OrderDeleted: {
+    given: [deployed, added, { TYPE: 'OrderCancelled', orderId: 'o' }],
+    event: { TYPE: 'OrderDeleted', orderId: 'o' },
+    expect: (s) => assert.equal(s.orders.has('o'), false, 'the order left the state'),
+  },
   // Cluster events have their own table in cluster-apply-event.test.ts.
 } satisfies Record<Exclude<EventType, ClusterEventType>, Row>;
 
@@ -235,6 +240,14 @@ describe('applyEvent: events that do not fit are assertions', () => {
     ['join with a child still running', [deployed, added, started, forked], { TYPE: 'OrderJoined', orderId: 'o', outcome: ok }],
     ['cancel a Processing order directly', [deployed, added, started, processing], { TYPE: 'OrderCancelled', orderId: 'o' }],
     ['mark a Ready order', [deployed, added, started], { TYPE: 'OrderCancellationMarked', orderId: 'o' }],
+    ['delete a Processing order', [deployed, added, started, processing], { TYPE: 'OrderDeleted', orderId: 'o' }],
+    ['delete a Failed order (it may be resumed)', [deployed, added, started, processing, processedBad, { TYPE: 'OrderFailed', orderId: 'o', outcome: bad }], { TYPE: 'OrderDeleted', orderId: 'o' }],
+    [
+      'delete a cancelled fork child before its join',
+      [deployed, added, started, forked, { TYPE: 'OrderCancelled', orderId: 'o|a' }],
+      { TYPE: 'OrderDeleted', orderId: 'o|a' },
+    ],
+    ['delete an unknown order', [deployed], { TYPE: 'OrderDeleted', orderId: 'o' }],
     ['unknown schedule', [deployed], { TYPE: 'ScheduleFired', scheduleId: 'x', tick: 1 }],
     ['tick not after the last', [deployed, scheduleDeployed], { TYPE: 'ScheduleFired', scheduleId: 's', tick: 1000 }],
     ['workflow version not newer', [deployed], deployed],
