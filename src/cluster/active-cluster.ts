@@ -344,7 +344,8 @@ export class ActiveCluster {
         // Only the real backup can couple: confirm by calling back the URI the pair was appointed with.
         await this.#o.transport.peer(uri).command({ TYPE: 'ClusterCouplingCallback', token: command.token });
         const now = host.state().cluster;
-        if (now.TYPE === 'PreparedToBeCoupled') return { TYPE: 'Accepted' };
+        // Another request of the same passive got there first.
+        if (now.TYPE === 'PreparedToBeCoupled' || now.TYPE === 'Coupled') return { TYPE: 'Accepted' };
         // The cluster may have moved on during the callback (a planned shutdown, a switchover, a loss).
         couplingUri(now, command);
         host.persist([{ TYPE: 'ClusterCouplingPrepared', activeId: host.nodeId }]);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   booleanValue,
   duration,
+  durationAtLeast,
   filePath,
   list,
   optional,
@@ -107,7 +108,8 @@ export function controllerConfigSchema(ctx: SchemaContext) {
     },
   );
   const js7 = section({
-    controller: section({ id: controllerId.default('Controller'), 'order-retention': duration.default(3_600_000) }),
+    // At least a minute: within it an AddOrder retried by a client is a duplicate, not a second run.
+    controller: section({ id: controllerId.default('Controller'), 'order-retention': durationAtLeast(60_000, '1m').default(3_600_000) }),
     journal: section({
       sync: booleanValue.default(true),
       snapshot: section({ period: positiveDuration.default(3_600_000), 'when-bigger-than': size.default(64 * MiB) }),

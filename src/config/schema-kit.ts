@@ -187,6 +187,13 @@ export const positiveDuration = leaf((v) => {
   const r = toDuration(v);
   return r.ok && r.value <= 0 ? { ok: false, message: `must be longer than 0, got ${describeValue(v)}` } : r;
 });
+/** A duration of at least `minMs` (`minText` says it in the error, e.g. `1m`). */
+export function durationAtLeast(minMs: number, minText: string) {
+  return leaf((v) => {
+    const r = toDuration(v);
+    return r.ok && r.value < minMs ? { ok: false, message: `must be at least ${minText}, got ${describeValue(v)}` } : r;
+  });
+}
 export const size = leaf(toSize);
 
 /** An http(s) URI. */

@@ -46,6 +46,7 @@ import { ActiveCluster, type AckFrame, type ClusterCommandAnswer, type JournalFr
 import { CommitQueue, type PendingBatch } from './commit-queue.js';
 import { CommitWaiters } from './commit-waiters.js';
 import { toView, type Stamped } from './stamped-view.js';
+import { jobLogOf } from './job-log.js';
 import { ReadModelFeeder } from './read-model-feeder.js';
 import { EventBuffer } from './event-buffer.js';
 import { OrderDriver } from './order-driver.js';
@@ -683,10 +684,8 @@ export class Controller implements RolePort, RoleEndpoint {
     return latestWorkflow(this.#state, path);
   }
 
-  async jobLog(orderId: string, after: EventId | undefined, limit: number): Promise<readonly unknown[]> {
-    if (!this.#state.orders.has(orderId)) throw new TandemError('UnknownOrder', `No order has the id ${orderId}.`, { orderId });
-    const options = after === undefined ? { limit } : { after, limit };
-    return this.#readModel!.jobLog(orderId, options);
+  jobLog(orderId: string, after: EventId | undefined, limit: number): Promise<readonly unknown[]> {
+    return jobLogOf(this.#state.orders.has(orderId), this.#readModel!, orderId, after, limit);
   }
 
   readEvents(after: EventId, limit: number): EventRead {

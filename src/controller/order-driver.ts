@@ -1,6 +1,6 @@
 import type { Clock, Logger, Supervisor } from '../common/index.js';
 import type { StampedEvent } from '../journal/index.js';
-import { isOver, type ControllerState, type Event } from '../state/index.js';
+import { isOver, type ControllerState, type Event, type Order } from '../state/index.js';
 import {
   advanceOrder,
   dueScheduleEvents,
@@ -45,7 +45,7 @@ export class OrderDriver {
   readonly #o: OrderDriverOptions;
   readonly #logger: Logger;
   readonly #wakes = new Map<string, number>();
-  /** Ended orders and the monotonic time they may leave the state, in the order they ended (so in due order). */
+  /** Ended orders and the wall time they may leave the state, in the order they ended (so in due order). */
   readonly #deletions = new Map<string, number>();
   readonly #running = new Map<string, JobRun>();
   readonly #queue = new Set<string>();
@@ -95,11 +95,14 @@ export class OrderDriver {
         ]);
       }
     }
+    const ended: Order[] = [];
     for (const order of state.orders.values()) {
       if (!terminalStates.has(order.state.TYPE)) this.#queue.add(order.id);
-      // When they ended is not in the state: the retention counts from this start (keeping them longer, never shorter).
-      else this.#retain(order.id);
+      else ended.push(order);
     }
+    // In the order they ended, so the deletions stay in due order.
+    ended.sort((a, b) => (a.endedAt ?? Number.MAX_SAFE_INTEGER) - (b.endedAt ?? Number.MAX_SAFE_INTEGER));
+    for (const order of ended) this.#retain(order.id);
     this.#drain();
   }
 
@@ -110,25 +113,29 @@ export class OrderDriver {
     this.#drain();
   }
 
-  /** Counts the retention of an ended order from now (fork children leave with their join instead). */
+  /**
+   * Counts the retention of an ended order from the EventId that ended it (EventIds read as
+   * wall time), or from now for an order ended before endedAt was kept. Fork children leave
+   * with their join instead.
+   */
   #retain(orderId: string): void {
     const order = this.#o.state().orders.get(orderId);
     if (order === undefined || order.parentId !== undefined || !isOver(order.state)) return;
+    const endedAt = order.endedAt === undefined ? this.#o.clock.now() : Math.floor(order.endedAt / 1000);
     const first = this.#deletions.size === 0;
     this.#deletions.delete(orderId);
-    this.#deletions.set(orderId, this.#o.clock.monotonic() + this.#o.orderRetentionMs);
+    this.#deletions.set(orderId, endedAt + this.#o.orderRetentionMs);
     if (first) this.#wakeup.poke();
   }
 
-  /** Deletes the ended orders whose retention is over; returns when the next one is due (monotonic), if any. */
-  #deleteDue(): number | undefined {
-    const mono = this.#o.clock.monotonic();
+  /** Deletes the ended orders whose retention is over; returns when the next one is due (wall time), if any. */
+  #deleteDue(now: number): number | undefined {
     // Not now (a switchover drains the node, or it stops): resume() pokes the loop again.
     if (!this.#o.isRunning() || !this.#o.isAdvancing()) return undefined;
     const state = this.#o.state();
     let due: Event[] = [];
     for (const [orderId, at] of this.#deletions) {
-      if (at > mono) return at;
+      if (at > now) return at;
       this.#deletions.delete(orderId);
       const order = state.orders.get(orderId);
       // Cut from the journal (a lost epoch) or re-added meanwhile: nothing to delete.
@@ -177,10 +184,10 @@ export class OrderDriver {
       }
       this.#drain();
       this.#fireSchedules(now);
-      const deletionDue = this.#deleteDue();
+      const deletionDue = this.#deleteDue(now);
       let next = nextScheduleWake(this.#o.state(), now) ?? now + maxSleepMs;
       for (const at of this.#wakes.values()) next = Math.min(next, at);
-      if (deletionDue !== undefined) next = Math.min(next, now + (deletionDue - this.#o.clock.monotonic()));
+      if (deletionDue !== undefined) next = Math.min(next, deletionDue);
       await this.#wakeup.sleep(Math.min(next - now, maxSleepMs), signal);
     }
   }

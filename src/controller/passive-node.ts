@@ -20,6 +20,7 @@ import { ActiveCluster, PeerProblem } from '../cluster/index.js';
 import type { EventRead, HealthReport, Overview, RolePort, UserContext } from '../api/controller-port.js';
 import { EventBuffer } from './event-buffer.js';
 import { toView, type Stamped } from './stamped-view.js';
+import { jobLogOf } from './job-log.js';
 import { ReadModelFeeder } from './read-model-feeder.js';
 import type { NodeOptions, RoleEndpoint, RoleHooks } from './role-hooks.js';
 
@@ -289,9 +290,13 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     let applied: Stamped[];
     try {
       applied = this.#apply(records);
-    } finally {
-      await durable;
+    } catch (err) {
+      await durable.catch(() => undefined);
+      throw err;
     }
+    await durable;
+    // Only durable events may make this node act: a SwitchedOver naming it promotes it once acknowledged.
+    this.#noteHandover();
     if (records.some((r) => r.kind === 'header') && this.#state !== undefined) {
       // A newer file with a full snapshot is here: older files are not needed (the active deletes its own once we have acknowledged).
       await this.#replica!.release(asEventId(frame.fileEventId));
@@ -339,10 +344,15 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     }
     const cluster = this.#state?.cluster;
     if (cluster !== undefined && 'setting' in cluster) this.#setting = cluster.setting;
+    return applied;
+  }
+
+  /** A SwitchedOver that names this node, applied and durable here: it takes over once its acknowledgement is out. */
+  #noteHandover(): void {
+    const cluster = this.#state?.cluster;
     if (cluster?.TYPE === 'SwitchedOver' && cluster.setting.activeId === this.#o.nodeId && this.#promoteAfter === undefined) {
       this.#promoteAfter = this.#state!.lastEventId;
     }
-    return applied;
   }
 
   /** Caught up and not coupled: ask the active to couple (it calls back our configured URI to confirm). */
@@ -534,9 +544,8 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     return this.#state === undefined ? undefined : latestWorkflow(this.#state, path);
   }
 
-  async jobLog(orderId: string, after: EventId | undefined, limit: number): Promise<readonly unknown[]> {
-    if (this.#state?.orders.has(orderId) !== true) throw new TandemError('UnknownOrder', `No order has the id ${orderId}.`, { orderId });
-    return this.#readModel!.jobLog(orderId, after === undefined ? { limit } : { after, limit });
+  jobLog(orderId: string, after: EventId | undefined, limit: number): Promise<readonly unknown[]> {
+    return jobLogOf(this.#state?.orders.has(orderId) === true, this.#readModel!, orderId, after, limit);
   }
 
   readEvents(after: EventId, limit: number): EventRead {

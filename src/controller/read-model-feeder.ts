@@ -27,9 +27,9 @@ export class ReadModelFeeder {
     for (const s of events) this.#queue.push(s);
     if (this.#flushing || this.#queue.length === 0) return;
     this.#flushing = true;
-    this.#supervisor.spawn('read model', async () => {
+    this.#supervisor.spawn('read model', async (signal) => {
       try {
-        await nextTurn();
+        await nextTurn(undefined, { signal });
         while (this.#queue.length > 0) {
           const batch = this.#queue;
           this.#queue = [];

@@ -129,7 +129,8 @@ export class JournalReplica {
   writeAndSync(fileEventId: EventId, position: number, bytes: Uint8Array): Promise<{ readonly records: readonly JournalRecord[]; readonly durable: Promise<void> }> {
     return this.#queueWrite(async () => {
       const records = await this.#write(fileEventId, position, bytes);
-      // Started before this promise settles, so before the owner's next step runs.
+      // Queued before this promise settles: with no fdatasync in flight it starts before the
+      // owner's next step runs; behind one, it starts when that one ends.
       const durable = this.#exclusively(() => this.#syncNow());
       this.#syncs = Promise.all([this.#syncs, durable]).then(noop, noop);
       return { records, durable };

@@ -1,4 +1,4 @@
-import { asEpoch } from '../common/index.js';
+import { asEpoch, type EventId } from '../common/index.js';
 import { evolveCluster, raisesEpoch } from './cluster-state.js';
 import type { ControllerState, StampedEvent } from './controller-state.js';
 import { eventMismatch } from './event-mismatch.js';
@@ -15,12 +15,12 @@ import { forkBranchName } from './position.js';
 export function applyEvent(state: ControllerState, stamped: StampedEvent): ControllerState {
   const { eventId, event } = stamped;
   if (!(eventId > state.lastEventId)) eventMismatch(event, `eventId ${eventId} is not after ${state.lastEventId}`);
-  applyToState(state, event);
+  applyToState(state, event, eventId);
   state.lastEventId = eventId;
   return state;
 }
 
-function applyToState(state: ControllerState, event: Event): void {
+function applyToState(state: ControllerState, event: Event, eventId: EventId): void {
   switch (event.TYPE) {
     case 'WorkflowDeployed':
       return deployWorkflow(state, event);
@@ -58,7 +58,8 @@ function applyToState(state: ControllerState, event: Event): void {
       return applyClusterEvent(state, event);
     default: {
       const order = state.orders.get(event.orderId) ?? eventMismatch(event, 'unknown order');
-      state.orders.set(order.id, evolveOrder(order, event));
+      const next = evolveOrder(order, event);
+      state.orders.set(order.id, event.TYPE === 'OrderFinished' || event.TYPE === 'OrderCancelled' ? { ...next, endedAt: eventId } : next);
     }
   }
 }

@@ -65,6 +65,8 @@ export const orderSchema = z.object({
   parentId: z.string().exactOptional(),
   branchId: z.string().exactOptional(),
   retries: z.array(retryCountSchema).exactOptional(),
+  /** The EventId of the OrderFinished or OrderCancelled that ended the order: the retention counts from it. */
+  endedAt: z.number().int().min(0).exactOptional(),
 });
 
 export type Order = Immutable<z.infer<typeof orderSchema>>;

@@ -44,6 +44,15 @@ test('a coupling request answered after the active began a planned shutdown is r
   assert.deepEqual(f.persisted, []);
 });
 
+test('a coupling request that another request of the same passive has completed meanwhile is accepted', async () => {
+  const f = fixture({ TYPE: 'NodesAppointed', setting });
+  const answer = f.active.clusterCommand(prepare);
+  f.setCluster({ TYPE: 'Coupled', setting });
+  f.release();
+  assert.deepEqual(await answer, { TYPE: 'Accepted' });
+  assert.deepEqual(f.persisted, []);
+});
+
 test('a coupling request in a state that cannot couple is refused before the backup is called back', async () => {
   const f = fixture({ TYPE: 'ActiveShutDown', setting });
   await assert.rejects(f.active.clusterCommand(prepare), (e: unknown) => hasCode(e, 'ClusterNotCoupled'));

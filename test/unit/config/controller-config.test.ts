@@ -208,6 +208,11 @@ describe('loadControllerConfig', () => {
     assertError(configInvalid(() => load(bad)).errors, join(bad, 'controller.conf'), 'js7.license.trusted-public-keys[0]', /file not found/);
   });
 
+  test('an order retention under a minute is refused: a client retrying an AddOrder must meet its order', (t) => {
+    const dir = configDir(t, { 'controller.conf': 'js7.controller.order-retention = 30s' });
+    assertError(configInvalid(() => load(dir)).errors, join(dir, 'controller.conf'), 'js7.controller.order-retention', /at least 1m/);
+  });
+
   test('js7 keys Tandem does not use are ignored unless they look like a typo', (t) => {
     const dir = configDir(t, { 'controller.conf': 'js7.pekko.loglevel = INFO\njs7.thread-pools.x = 1\nakka.x = 1\n' });
     assert.deepEqual(load(dir), DEFAULTS);

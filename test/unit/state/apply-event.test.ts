@@ -165,7 +165,10 @@ const rows = {
   OrderFinished: {
     given: [deployed, added, started, processing, processed, { TYPE: 'OrderMoved', orderId: 'o', to: [1] }],
     event: { TYPE: 'OrderFinished', orderId: 'o' },
-    expect: (s) => assert.equal(order(s).state.TYPE, 'Finished'),
+    expect: (s) => {
+      assert.equal(order(s).state.TYPE, 'Finished');
+      assert.equal(order(s).endedAt, 1000, 'the retention counts from the ending EventId');
+    },
   },
   OrderRestarted: {
     given: [deployed, added, started, processing, { TYPE: 'OrderProcessed', orderId: 'o', outcome: { TYPE: 'Disrupted', reason: 'x' } }],
@@ -183,7 +186,10 @@ const rows = {
   OrderCancelled: {
     given: [deployed, added],
     event: { TYPE: 'OrderCancelled', orderId: 'o' },
-    expect: (s) => assert.equal(order(s).state.TYPE, 'Cancelled'),
+    expect: (s) => {
+      assert.equal(order(s).state.TYPE, 'Cancelled');
+      assert.equal(order(s).endedAt, 1000);
+    },
   },
   OrderSuspensionMarked: {
     given: [deployed, added, started, processing],
