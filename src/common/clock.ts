@@ -56,12 +56,11 @@ export class ManualClock implements Clock {
         reject(signal.reason);
         return;
       }
-      const entry = { until: this.#mono + ms, resolve };
-      this.#sleepers.push(entry);
+      const cancel = this.timer(ms, resolve);
       signal?.addEventListener(
         'abort',
         () => {
-          this.#sleepers = this.#sleepers.filter((s) => s !== entry);
+          cancel();
           reject(signal.reason);
         },
         { once: true },

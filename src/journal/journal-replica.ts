@@ -131,16 +131,19 @@ export class JournalReplica {
       const records = await this.#write(fileEventId, position, bytes);
       // Queued before this promise settles: with no fdatasync in flight it starts before the
       // owner's next step runs; behind one, it starts when that one ends.
-      const durable = this.#exclusively(() => this.#syncNow());
-      this.#syncs = Promise.all([this.#syncs, durable]).then(noop, noop);
-      return { records, durable };
+      return { records, durable: this.#startSync() };
     });
   }
 
   /** Makes what the `write()` calls before it wrote durable: one fdatasync (none with sync off). */
   sync(): Promise<void> {
     if (this.#lifecycle.kind !== 'open') return Promise.reject(replicaClosed(this.#dir));
-    const result = this.#writes.then(() => this.#exclusively(() => this.#syncNow()));
+    return this.#writes.then(() => this.#startSync());
+  }
+
+  /** Queues an fdatasync of what is written so far; close() waits for it. */
+  #startSync(): Promise<void> {
+    const result = this.#exclusively(() => this.#syncNow());
     this.#syncs = Promise.all([this.#syncs, result]).then(noop, noop);
     return result;
   }
