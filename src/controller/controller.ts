@@ -45,7 +45,7 @@ import type {
 import { ActiveCluster, type AckFrame, type ClusterCommandAnswer, type JournalFrame, type JournalStreamRequest, type Transport } from '../cluster/index.js';
 import { CommitQueue, type PendingBatch } from './commit-queue.js';
 import { CommitWaiters } from './commit-waiters.js';
-import { toView, type Stamped } from './stamped-view.js';
+import { asViews, type Stamped } from './stamped-view.js';
 import { jobLogOf } from './job-log.js';
 import { ReadModelFeeder } from './read-model-feeder.js';
 import { EventBuffer } from './event-buffer.js';
@@ -196,7 +196,7 @@ export class Controller implements RolePort, RoleEndpoint {
     const kept = recent;
     const bufferBase = dropped ?? recovered.fileEventId;
     this.#events = new EventBuffer(bufferSize, bufferBase);
-    this.#events.push(kept.map(toView));
+    this.#events.push(asViews(kept));
     this.#logger.info(
       { journalId: recovered.journalId, lastEventId: recovered.lastEventId, events: replayedCount, orders: state.orders.size },
       recovered.fresh ? 'new journal created' : 'journal recovered',
@@ -374,7 +374,7 @@ export class Controller implements RolePort, RoleEndpoint {
     const batches = this.#pending.takeCommitted(this.#isCommitted);
     if (batches.length === 0) return;
     for (const { value: batch } of batches) {
-      this.#events.push(batch.map(toView));
+      this.#events.push(asViews(batch));
       this.#feeder!.push(batch);
       if (this.#phase.kind === 'running') this.#driver!.committed(batch);
     }

@@ -19,7 +19,7 @@ import type { AckFrame, ClusterCommandAnswer, JournalFrame, JournalStreamRequest
 import { ActiveCluster, PeerProblem } from '../cluster/index.js';
 import type { EventRead, HealthReport, Overview, RolePort, UserContext } from '../api/controller-port.js';
 import { EventBuffer } from './event-buffer.js';
-import { toView, type Stamped } from './stamped-view.js';
+import { asViews, type Stamped } from './stamped-view.js';
 import { jobLogOf } from './job-log.js';
 import { ReadModelFeeder } from './read-model-feeder.js';
 import type { NodeOptions, RoleEndpoint, RoleHooks } from './role-hooks.js';
@@ -307,7 +307,7 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       this.#ackWakeup.poke();
     }
     if (applied.length > 0) {
-      this.#events.push(applied.map(toView));
+      this.#events.push(asViews(applied));
       // The read model is derived data (the replica rebuilds nothing from it), so its write
       // stays off the acknowledgement path, which every coupled commit on the active waits for.
       this.#feeder!.push(applied);

@@ -106,21 +106,24 @@ export class ReadModel {
     return this.#lastEventId;
   }
 
-  /** Indexes the events after `lastEventId` in one atomic write; others are skipped. */
+  /**
+   * Indexes the events after `lastEventId` in one atomic write; others are skipped.
+   * An order added and ended within the batch writes its history entry only: its
+   * order key would be put and deleted in the same write.
+   */
   apply(batch: readonly StampedEvent[]): Promise<void> {
     return this.#serial(async () => {
-      const ops: Batch[] = [];
-      // Orders added or ended earlier in this batch are not in the database yet.
-      const workflowPaths = new Map<string, string | null>();
+      const indexed: { eventId: EventId; event: IndexedEvent }[] = [];
       let last = this.#lastEventId;
       for (const { eventId, event } of batch) {
         if (eventId <= last) continue;
         last = eventId;
-        const { event: indexed, problem } = toIndexedEvent(event);
+        const { event: narrowed, problem } = toIndexedEvent(event);
         if (problem !== undefined) this.#logger.warn({ eventId, problem }, 'event not indexed: unexpected shape');
-        if (indexed !== undefined) ops.push(...(await this.#index(eventId, indexed, workflowPaths)));
+        if (narrowed !== undefined) indexed.push({ eventId, event: narrowed });
       }
       if (last === this.#lastEventId) return;
+      const ops = this.#index(indexed, await this.#storedWorkflowPaths(indexed));
       ops.push({ type: 'put', key: LAST_EVENT_ID_KEY, value: last });
       await this.#db.batch(ops);
       this.#lastEventId = last;
@@ -180,37 +183,61 @@ export class ReadModel {
     await this.close();
   }
 
-  async #index(eventId: EventId, event: IndexedEvent, workflowPaths: Map<string, string | null>): Promise<Batch[]> {
-    switch (event.TYPE) {
-      case 'OrderStdWritten':
-        return [{ type: 'put', key: logKey(event.orderId, eventId), value: { stream: event.stream, chunk: event.chunk } }];
-      case 'OrderAdded':
-        workflowPaths.set(event.orderId, event.workflowPath);
-        return [{ type: 'put', key: orderKey(event.orderId), value: { workflowPath: event.workflowPath } }];
-      case 'OrderFinished':
-      case 'OrderFailed':
-      case 'OrderCancelled': {
-        const state = terminalStates[event.TYPE];
-        const workflowPath = await this.#workflowPath(event.orderId, workflowPaths);
-        const entry = { orderId: event.orderId, workflowPath, outcome: event.outcome?.TYPE ?? null, state };
-        const ops: Batch[] = [{ type: 'put', key: historyKey(eventId), value: entry }];
-        // A failed order may be resumed and end again, so only the final states forget the order.
-        if (state !== 'Failed') {
-          workflowPaths.set(event.orderId, null);
-          ops.push({ type: 'del', key: orderKey(event.orderId) });
+  /** The batch's writes: one per log chunk and per ended order, at most one per order key. */
+  #index(indexed: readonly { eventId: EventId; event: IndexedEvent }[], stored: ReadonlyMap<string, string | null>): Batch[] {
+    const ops: Batch[] = [];
+    // Order ids whose key the batch changes, with the last change. `fresh`: added in this batch, so
+    // the database holds no key for it (an id is added again only after its order ended).
+    const orderKeys = new Map<string, { readonly workflowPath: string | null; readonly fresh: boolean }>();
+    for (const { eventId, event } of indexed) {
+      switch (event.TYPE) {
+        case 'OrderStdWritten':
+          ops.push({ type: 'put', key: logKey(event.orderId, eventId), value: { stream: event.stream, chunk: event.chunk } });
+          break;
+        case 'OrderAdded':
+          orderKeys.set(event.orderId, { workflowPath: event.workflowPath, fresh: !orderKeys.has(event.orderId) });
+          break;
+        case 'OrderFinished':
+        case 'OrderFailed':
+        case 'OrderCancelled': {
+          const state = terminalStates[event.TYPE];
+          const inBatch = orderKeys.get(event.orderId);
+          const workflowPath = inBatch === undefined ? (stored.get(event.orderId) ?? null) : inBatch.workflowPath;
+          const entry = { orderId: event.orderId, workflowPath, outcome: event.outcome?.TYPE ?? null, state };
+          ops.push({ type: 'put', key: historyKey(eventId), value: entry });
+          // A failed order may be resumed and end again, so only the final states forget the order.
+          if (state === 'Failed') break;
+          if (inBatch?.fresh === true) orderKeys.delete(event.orderId);
+          else orderKeys.set(event.orderId, { workflowPath: null, fresh: false });
+          break;
         }
-        return ops;
+        default:
+          return assertNever(event);
       }
-      default:
-        return assertNever(event);
     }
+    for (const [orderId, { workflowPath }] of orderKeys) {
+      ops.push(workflowPath === null ? { type: 'del', key: orderKey(orderId) } : { type: 'put', key: orderKey(orderId), value: { workflowPath } });
+    }
+    return ops;
   }
 
-  async #workflowPath(orderId: string, inBatch: Map<string, string | null>): Promise<string | null> {
-    const pending = inBatch.get(orderId);
-    if (pending !== undefined) return pending;
-    const parsed = orderValue.safeParse(await this.#db.get(orderKey(orderId)));
-    return parsed.success ? parsed.data.workflowPath : null;
+  /** The stored workflow paths of the orders that end in the batch without being added in it. */
+  async #storedWorkflowPaths(indexed: readonly { event: IndexedEvent }[]): Promise<Map<string, string | null>> {
+    const added = new Set<string>();
+    const wanted = new Set<string>();
+    for (const { event } of indexed) {
+      if (event.TYPE === 'OrderAdded') added.add(event.orderId);
+      else if (event.TYPE !== 'OrderStdWritten' && !added.has(event.orderId)) wanted.add(event.orderId);
+    }
+    const paths = new Map<string, string | null>();
+    if (wanted.size === 0) return paths;
+    const ids = [...wanted];
+    const values = await this.#db.getMany(ids.map(orderKey));
+    ids.forEach((id, i) => {
+      const parsed = orderValue.safeParse(values[i]);
+      paths.set(id, parsed.success ? parsed.data.workflowPath : null);
+    });
+    return paths;
   }
 
   #serial(fn: () => Promise<void>): Promise<void> {

@@ -116,6 +116,34 @@ void test('an order added and ended in one batch has its workflow path in histor
   ]);
 });
 
+void test('an id reused within one batch keeps each order its own workflow path, and leaves none behind', async (t) => {
+  const model = await openModel(t, await tempDir(t));
+  const ended = (eventId: EventId, TYPE: string): StampedEvent => ({ eventId, event: { TYPE, orderId: 'x' } });
+  await model.apply([{ eventId: small(1), event: { TYPE: 'OrderAdded', orderId: 'x', workflowPath: 'w/old' } }]);
+  // The stored order ends, its id is added again for another workflow, and that order ends too: all in one write.
+  await model.apply([
+    ended(small(2), 'OrderFinished'),
+    { eventId: small(3), event: { TYPE: 'OrderAdded', orderId: 'x', workflowPath: 'w/new' } },
+    ended(small(4), 'OrderFailed'),
+    ended(small(5), 'OrderCancelled'),
+  ]);
+  // Neither order is stored any more: an end with no OrderAdded before it knows no workflow.
+  await model.apply([ended(small(6), 'OrderCancelled')]);
+  // Added in one write and ended in a later one: the stored path is found.
+  await model.apply([{ eventId: small(7), event: { TYPE: 'OrderAdded', orderId: 'y', workflowPath: 'w/y' } }]);
+  await model.apply([{ eventId: small(8), event: { TYPE: 'OrderFinished', orderId: 'y' } }]);
+  assert.deepEqual(
+    (await model.history()).map((h) => [h.eventId, h.orderId, h.workflowPath, h.state]),
+    [
+      [2, 'x', 'w/old', 'Finished'],
+      [4, 'x', 'w/new', 'Failed'],
+      [5, 'x', 'w/new', 'Cancelled'],
+      [6, 'x', null, 'Cancelled'],
+      [8, 'y', 'w/y', 'Finished'],
+    ],
+  );
+});
+
 void test('malformed and unknown events are skipped but still advance lastEventId', async (t) => {
   const model = await openModel(t, await tempDir(t));
   await model.apply([
@@ -123,8 +151,11 @@ void test('malformed and unknown events are skipped but still advance lastEventI
     { eventId: small(2), event: 'not an object' },
     { eventId: small(3), event: null },
     { eventId: small(4), event: { TYPE: 'ClusterCoupled' } },
+    { eventId: small(5), event: { TYPE: 'OrderAdded', orderId: 7, workflowPath: 'w' } },
+    { eventId: small(6), event: { TYPE: 'OrderFinished', orderId: 'o', outcome: 'Succeeded' } },
+    { eventId: small(7), event: { TYPE: 'OrderStdWritten', orderId: 'o', stream: 'stdout', chunk: 42 } },
   ]);
-  assert.equal(model.lastEventId, small(4));
+  assert.equal(model.lastEventId, small(7));
   assert.deepEqual(await model.jobLog('o'), []);
   assert.deepEqual(await model.history(), []);
 });

@@ -128,6 +128,10 @@ test('parseEvents accepts increasing ids after the given one and refuses the res
     [[{ eventId: 101.5, event: 1 }], /not a safe integer/],
     [[{ eventId: '101', event: 1 }], /malformed/],
     [{ eventId: 101, event: 1 }, /malformed/],
+    [[{ eventId: 101 }], /malformed event record \(0: /],
+    [[{ eventId: 101, event: 1 }, null], /malformed event record \(1: /],
+    [[[101, 1]], /malformed/],
+    [[{ event: 1 }], /0\.eventId: expected a number/],
   ];
   for (const [body, problem] of refusals) {
     const result = parseEvents(body, after);
