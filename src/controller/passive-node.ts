@@ -11,7 +11,7 @@ import {
   type EventId,
   type Logger,
 } from '../common/index.js';
-import { JournalReplica, type JournalRecord } from '../journal/index.js';
+import { JournalReplica, type JournalRecord, type OpenJournalFile } from '../journal/index.js';
 import { ReadModel } from '../readmodel/index.js';
 import { applyEvent, emptyState, fromSnapshot, latestWorkflow, parseEvent, type ClusterSetting, type ControllerState } from '../state/index.js';
 import { parseClusterNodeCommand, parseControllerCommand } from '../workflow/index.js';
@@ -31,9 +31,14 @@ export interface PassiveNodeOptions extends NodeOptions {
   readonly knownSetting?: ClusterSetting;
   /** Lost the active role without learning where to cut: replicate nothing until the active node says (ClusterStartBackupNode). */
   readonly fenced?: boolean;
+  /** Opens the replicated journal's files; a seam for tests that hold or fail an fdatasync. */
+  readonly openJournalFile?: OpenJournalFile;
 }
 
 type Phase = 'created' | 'running' | 'closed';
+
+/** Frames written but not yet durable, at most; then the stream waits for the disk. */
+const maxUndurableFrames = 64;
 
 /**
  * The backup node while passive: it streams the active's journal, writes it
@@ -71,6 +76,9 @@ export class PassiveNode implements RolePort, RoleEndpoint {
   #leaving = false;
   readonly #problem: PeerProblem;
   #closing: Promise<void> | undefined;
+  /** What each written frame does once durable, chained in frame order; never rejects. */
+  #durableSteps: Promise<void> = Promise.resolve();
+  #undurableFrames = 0;
 
   private constructor(options: PassiveNodeOptions) {
     this.#o = options;
@@ -107,6 +115,7 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     const { replica, recovered } = await JournalReplica.open({
       dir: stateDir,
       sync: this.#o.config.journal.sync,
+      ...(this.#o.openJournalFile === undefined ? {} : { openFile: this.#o.openJournalFile }),
       clock: this.#o.clock,
       logger: this.#o.logger,
       replay: {
@@ -270,6 +279,9 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       } catch (err) {
         if (signal.aborted) return;
         this.#problem.set(err, `cannot stream the journal from the active node at ${uri}`);
+      } finally {
+        // What was written is acknowledged (or has failed) before the stream is asked again or a handover counts.
+        await this.#durableSteps;
       }
       // The old active closes its stream when it steps down after handing over.
       this.#promoteIfHandedOver('streamEnded');
@@ -284,8 +296,11 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       if (this.#caughtUp) this.#askToCouple(signal);
       return;
     }
+    // A disk slower than the stream stops the reading here, not the memory.
+    if (this.#undurableFrames >= maxUndurableFrames) await this.#durableSteps;
     // The fdatasync runs in the thread pool while this thread applies the events (the
-    // active had them durable before it sent them); the acknowledgement waits for both.
+    // active had them durable before it sent them) and goes on with the next frames:
+    // those written while one fdatasync runs share the next, as the active's appends do.
     const { records, durable } = await this.#replica!.writeAndSync(frame.fileEventId, frame.position, frame.bytes);
     let applied: Stamped[];
     try {
@@ -294,12 +309,31 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       await durable.catch(() => undefined);
       throw err;
     }
-    await durable;
+    const handover = this.#handoverIn();
+    const startsFile = records.some((r) => r.kind === 'header') && this.#state !== undefined;
+    this.#undurableFrames += 1;
+    // In frame order (the replica's fdatasyncs end in the order they were queued).
+    const step = this.#durableSteps.then(async () => {
+      try {
+        await durable;
+        await this.#onDurable(frame.fileEventId, applied, handover, startsFile);
+      } finally {
+        this.#undurableFrames -= 1;
+      }
+    });
+    this.#durableSteps = step.catch((err: unknown) => {
+      // The replica refuses every later write after a failed fdatasync, so the stream stops on the next frame.
+      if (!signal.aborted) this.#problem.set(err, 'cannot make the replicated journal durable');
+    });
+  }
+
+  /** A frame's events are durable here: acknowledge them, show them, and act on them. */
+  async #onDurable(fileEventId: EventId, applied: readonly Stamped[], handover: EventId | undefined, startsFile: boolean): Promise<void> {
     // Only durable events may make this node act: a SwitchedOver naming it promotes it once acknowledged.
-    this.#noteHandover();
-    if (records.some((r) => r.kind === 'header') && this.#state !== undefined) {
+    if (handover !== undefined) this.#promoteAfter ??= handover;
+    if (startsFile) {
       // A newer file with a full snapshot is here: older files are not needed (the active deletes its own once we have acknowledged).
-      await this.#replica!.release(asEventId(frame.fileEventId));
+      await this.#replica!.release(asEventId(fileEventId));
     }
     const synced = this.#replica!.syncedEventId;
     if (synced > this.#acked) {
@@ -347,12 +381,10 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     return applied;
   }
 
-  /** A SwitchedOver that names this node, applied and durable here: it takes over once its acknowledgement is out. */
-  #noteHandover(): void {
+  /** After applying a frame: the EventId to take over after, when the state is now a SwitchedOver that names this node. */
+  #handoverIn(): EventId | undefined {
     const cluster = this.#state?.cluster;
-    if (cluster?.TYPE === 'SwitchedOver' && cluster.setting.activeId === this.#o.nodeId && this.#promoteAfter === undefined) {
-      this.#promoteAfter = this.#state!.lastEventId;
-    }
+    return cluster?.TYPE === 'SwitchedOver' && cluster.setting.activeId === this.#o.nodeId ? this.#state!.lastEventId : undefined;
   }
 
   /** Caught up and not coupled: ask the active to couple (it calls back our configured URI to confirm). */

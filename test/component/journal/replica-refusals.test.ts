@@ -251,6 +251,28 @@ test('writeAndSync hands back the records with their fdatasync already started, 
   await rejectsWith(replica.write(r4.fileEventId, r4.position + r4.raw.length, Buffer.alloc(0)), 'JournalWriteFailed');
 });
 
+test('frames written while an fdatasync runs share the next one, and each durable settles in order', async (t) => {
+  const { records } = await sourceRecords(t);
+  const { replica, io } = await replicaHolding(t, records, 3);
+  const [r3, r4, r5] = records.slice(3);
+  assert.ok(r3?.kind === 'events' && r4?.kind === 'events' && r5?.kind === 'events');
+  let open = (): void => undefined;
+  io.gate = new Promise((resolve) => (open = resolve));
+  const syncsBefore = io.syncs;
+  const settled: EventId[] = [];
+  const first = await replica.writeAndSync(r3.fileEventId, r3.position, r3.raw);
+  // The owner does not wait for the first fdatasync before it writes the next frames.
+  const second = await replica.writeAndSync(r4.fileEventId, r4.position, r4.raw);
+  const third = await replica.writeAndSync(r5.fileEventId, r5.position, r5.raw);
+  const all = [first, second, third].map(({ durable }) => durable.then(() => settled.push(replica.syncedEventId)));
+  assert.equal(io.syncs, syncsBefore + 1, 'one fdatasync runs; the later frames wait for the next');
+  assert.ok(replica.syncedEventId < (r3.body[0]?.eventId ?? 0));
+  open();
+  await Promise.all(all);
+  assert.equal(io.syncs, syncsBefore + 2, 'the second and third frame shared one fdatasync');
+  assert.deepEqual(settled, [r3.body[0]?.eventId, r5.body[0]?.eventId, r5.body[0]?.eventId]);
+});
+
 /** Resolves once `done()` holds, checking once per event-loop turn. */
 async function turnsUntil(done: () => boolean): Promise<void> {
   while (!done()) await new Promise((resolve) => setImmediate(resolve));
