@@ -79,6 +79,8 @@ export class PassiveNode implements RolePort, RoleEndpoint {
   /** What each written frame does once durable, chained in frame order; never rejects. */
   #durableSteps: Promise<void> = Promise.resolve();
   #undurableFrames = 0;
+  /** Files before this one were released (a deletion that failed is logged and done with the next file). */
+  #releasedBefore: EventId = asEventId(0);
 
   private constructor(options: PassiveNodeOptions) {
     this.#o = options;
@@ -145,7 +147,10 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       // The newest file starts with a full snapshot, so older ones serve no one; a run that stopped
       // before it replicated the next file's header (or a restored copy) may have left some.
       const end = replica.end();
-      if (end !== undefined) await replica.release(asEventId(end.fileEventId));
+      if (end !== undefined) {
+        await replica.release(asEventId(end.fileEventId));
+        this.#releasedBefore = asEventId(end.fileEventId);
+      }
     } else {
       this.#logger.info('no journal yet: waiting to be appointed by the active node');
     }
@@ -302,6 +307,9 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     // active had them durable before it sent them) and goes on with the next frames:
     // those written while one fdatasync runs share the next, as the active's appends do.
     const { records, durable } = await this.#replica!.writeAndSync(frame.fileEventId, frame.position, frame.bytes);
+    // Handled in its step, which may run only after a later frame's fdatasync has failed too.
+    durable.catch(() => undefined);
+    const written = this.#replica!.lastEventId;
     let applied: Stamped[];
     try {
       applied = this.#apply(records);
@@ -310,13 +318,12 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       throw err;
     }
     const handover = this.#handoverIn();
-    const startsFile = records.some((r) => r.kind === 'header') && this.#state !== undefined;
     this.#undurableFrames += 1;
     // In frame order (the replica's fdatasyncs end in the order they were queued).
     const step = this.#durableSteps.then(async () => {
       try {
         await durable;
-        await this.#onDurable(frame.fileEventId, applied, handover, startsFile);
+        await this.#onDurable(written, applied, handover);
       } finally {
         this.#undurableFrames -= 1;
       }
@@ -327,17 +334,18 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     });
   }
 
-  /** A frame's events are durable here: acknowledge them, show them, and act on them. */
-  async #onDurable(fileEventId: EventId, applied: readonly Stamped[], handover: EventId | undefined, startsFile: boolean): Promise<void> {
+  /**
+   * A frame's events are durable here: acknowledge them (no further: a later frame's
+   * step acknowledges its own events, after its hand-over is noted), show them, and
+   * release the files a newer complete one replaces.
+   */
+  async #onDurable(written: EventId, applied: readonly Stamped[], handover: EventId | undefined): Promise<void> {
     // Only durable events may make this node act: a SwitchedOver naming it promotes it once acknowledged.
     if (handover !== undefined) this.#promoteAfter ??= handover;
-    if (startsFile) {
-      // A newer file with a full snapshot is here: older files are not needed (the active deletes its own once we have acknowledged).
-      await this.#replica!.release(asEventId(fileEventId));
-    }
     const synced = this.#replica!.syncedEventId;
-    if (synced > this.#acked) {
-      this.#acked = synced;
+    const acked = synced < written ? synced : written;
+    if (acked > this.#acked) {
+      this.#acked = acked;
       this.#ackWakeup.poke();
     }
     if (applied.length > 0) {
@@ -345,6 +353,12 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       // The read model is derived data (the replica rebuilds nothing from it), so its write
       // stays off the acknowledgement path, which every coupled commit on the active waits for.
       this.#feeder!.push(applied);
+    }
+    const inPlace = this.#replica!.fileInPlace;
+    if (inPlace !== undefined && inPlace > this.#releasedBefore && this.#state !== undefined) {
+      // A newer file with a full snapshot is in place: older files are not needed (the active deletes its own once we have acknowledged).
+      this.#releasedBefore = inPlace;
+      await this.#replica!.release(inPlace).catch((err: unknown) => this.#logger.warn({ err }, 'could not delete replicated journal files a newer one replaces'));
     }
   }
 

@@ -106,6 +106,12 @@ export class JournalReplica {
     return this.#syncedEventId;
   }
 
+  /** The newest file once it is in place (its header and snapshot all written, no longer a `.tmp`). */
+  get fileInPlace(): EventId | undefined {
+    const file = this.#file;
+    return file === undefined || file.tmp ? undefined : file.header.fileEventId;
+  }
+
   /** Where the next bytes go: the end of the newest file, or undefined when empty. */
   end(): JournalPoint | undefined {
     const file = this.#file;

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdir, open, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { clusterTiming, InMemoryNetwork, type AckFrame } from '../../../src/cluster/index.js';
 import { asEpoch, asEventId, asNodeId, ManualClock, silentLogger, type EventId } from '../../../src/common/index.js';
 import { loadControllerConfig } from '../../../src/config/index.js';
 import { PassiveNode } from '../../../src/controller/index.js';
-import { Journal, type JournalFileHandle, type JournalRecord, type OpenJournalFile } from '../../../src/journal/index.js';
+import { Journal, journalFileName, type JournalFileHandle, type JournalRecord, type OpenJournalFile } from '../../../src/journal/index.js';
 import { emptyState, toSnapshot } from '../../../src/state/index.js';
 import { ScriptedEndpoint } from '../transport/scripted-endpoint.js';
 import { allRecords, journalOptions, tempDir } from '../journal/journal-fixture.js';
@@ -16,10 +16,11 @@ const activeUri = 'https://primary.test:4443';
 const backupUri = 'https://backup.test:4443';
 
 /** A real journal of the active: header, snapshot, then one record per deployed workflow version. */
-async function activeJournal(t: TestContext, versions: number): Promise<{ records: readonly JournalRecord[]; journalId: string }> {
+async function activeJournal(t: TestContext, versions: number, rotateAfter = Infinity): Promise<{ records: readonly JournalRecord[]; journalId: string }> {
   const dir = await tempDir(t, 'tandem-active-');
-  const { journal } = await Journal.open(journalOptions(dir, { sync: false, snapshot: () => toSnapshot(emptyState()) }));
+  const { journal } = await Journal.open(journalOptions(dir, { sync: false, autoRelease: false, snapshot: () => toSnapshot(emptyState()) }));
   for (let v = 1; v <= versions; v += 1) {
+    if (v === rotateAfter + 1) await journal.rotate();
     await journal.append([{ TYPE: 'WorkflowDeployed', workflow: { path: 'w', versionId: v, instructions: [{ TYPE: 'Finish' }] } }]).committed;
   }
   const { journalId } = journal;
@@ -28,13 +29,14 @@ async function activeJournal(t: TestContext, versions: number): Promise<{ record
 }
 
 /** Counts the replica's fdatasyncs; while `hold` is set, each waits for it. */
-function gatedFiles(): { openFile: OpenJournalFile; io: { syncs: number; hold: Promise<void> | undefined } } {
-  const io = { syncs: 0, hold: undefined as Promise<void> | undefined };
+function gatedFiles(): { openFile: OpenJournalFile; io: { syncs: number; hold: Promise<void> | undefined; fail: boolean } } {
+  const io = { syncs: 0, hold: undefined as Promise<void> | undefined, fail: false };
   const openFile: OpenJournalFile = async (path, flags) => {
     const handle = await open(path, flags);
     const gated: JournalFileHandle = {
       write: (buffer, offset, length, position) => handle.write(buffer, offset, length, position),
       datasync: async () => {
+        if (io.fail) throw new Error('EIO: injected');
         io.syncs += 1;
         await io.hold;
         await handle.datasync();
@@ -46,7 +48,7 @@ function gatedFiles(): { openFile: OpenJournalFile; io: { syncs: number; hold: P
   return { openFile, io };
 }
 
-async function openPassive(t: TestContext, openFile: OpenJournalFile): Promise<{ passive: PassiveNode; active: ScriptedEndpoint }> {
+async function openPassive(t: TestContext, openFile: OpenJournalFile): Promise<{ passive: PassiveNode; active: ScriptedEndpoint; stateDir: string }> {
   const base = await tempDir(t, 'tandem-passive-');
   const configDir = join(base, 'config');
   await mkdir(configDir, { recursive: true });
@@ -76,8 +78,24 @@ async function openPassive(t: TestContext, openFile: OpenJournalFile): Promise<{
     },
   });
   t.after(() => passive.close());
-  return { passive, active };
+  return { passive, active, stateDir: join(base, 'data', 'state') };
 }
+
+/** Starts the passive replicating from the scripted active, and collects the acknowledgements it sends. */
+async function replicating(t: TestContext, passive: PassiveNode, journalId: string): Promise<EventId[]> {
+  const acks: EventId[] = [];
+  const reading = new AbortController();
+  t.after(() => reading.abort());
+  void (async () => {
+    for await (const frame of passive.ackFrames({}, reading.signal) as AsyncIterable<AckFrame>) if (frame.TYPE === 'Ack') acks.push(frame.eventId);
+  })().catch((err: unknown) => {
+    if (!reading.signal.aborted) throw err;
+  });
+  await passive.clusterCommand({ TYPE: 'ClusterStartBackupNode', setting: { idToUri: { Primary: activeUri, Backup: backupUri }, activeId: 'Primary' }, journalId, epoch: asEpoch(0) });
+  return acks;
+}
+
+const frameOf = (r: JournalRecord, bytes: Buffer = r.raw) => ({ TYPE: 'Records' as const, fileEventId: r.fileEventId, position: r.position, bytes });
 
 /** Waits (bounded) until `holds()` is true. */
 async function until(what: string, holds: () => boolean): Promise<void> {
@@ -95,19 +113,11 @@ void test('the passive acknowledges only what its fdatasync made durable, and wr
   assert.equal(records.length, 6);
   const { openFile, io } = gatedFiles();
   const { passive, active } = await openPassive(t, openFile);
-  const acks: EventId[] = [];
-  const reading = new AbortController();
-  t.after(() => reading.abort());
-  void (async () => {
-    for await (const frame of passive.ackFrames({}, reading.signal) as AsyncIterable<AckFrame>) if (frame.TYPE === 'Ack') acks.push(frame.eventId);
-  })();
+  const acks = await replicating(t, passive, journalId);
   const written = (): number => (passive.clusterView(true)['journal'] as { position: number }).position;
-  const frameOf = (r: JournalRecord) => ({ TYPE: 'Records' as const, fileEventId: r.fileEventId, position: r.position, bytes: r.raw });
-
-  await passive.clusterCommand({ TYPE: 'ClusterStartBackupNode', setting: { idToUri: { Primary: activeUri, Backup: backupUri }, activeId: 'Primary' }, journalId, epoch: asEpoch(0) });
   const [head, snapshot, e1, e2, e3, e4] = records;
   // The new file's header, snapshot and first events arrive in one frame.
-  active.journal.push({ ...frameOf(head!), bytes: Buffer.concat([head!.raw, snapshot!.raw, e1!.raw]) });
+  active.journal.push(frameOf(head!, Buffer.concat([head!.raw, snapshot!.raw, e1!.raw])));
   await until('the first events acknowledged', () => acks.at(-1) === lastEventIdOf(e1));
 
   let release = (): void => undefined;
@@ -126,10 +136,10 @@ void test('the passive acknowledges only what its fdatasync made durable, and wr
   release();
   await until('the last events acknowledged', () => acks.at(-1) === lastEventIdOf(e4));
   assert.equal(io.syncs, syncsBefore + 2, 'the third and fourth record shared one fdatasync');
-  assert.deepEqual(
-    acks.filter((a) => a > lastEventIdOf(e1)),
-    [lastEventIdOf(e2), lastEventIdOf(e4)],
-  );
+  // Each acknowledgement names the end of a frame (a step acknowledges its own frame only), rising.
+  const later = acks.filter((a) => a > lastEventIdOf(e1));
+  assert.equal(later[0], lastEventIdOf(e2));
+  assert.ok(later.every((a, i) => [e2, e3, e4].map(lastEventIdOf).includes(a) && (i === 0 || a > later[i - 1]!)), `acknowledgements ${later.join(', ')}`);
   const after = passive.readEvents(lastEventIdOf(e1), 10);
   assert.equal(after.TYPE, 'NonEmpty');
   assert.deepEqual(
@@ -137,4 +147,48 @@ void test('the passive acknowledges only what its fdatasync made durable, and wr
     [e2, e3, e4].map(lastEventIdOf),
   );
   assert.equal(asEventId(Number(passive.overview().lastEventId)), lastEventIdOf(e4));
+});
+
+void test('a file whose snapshot arrives in a later frame than its header replaces the older file once it is in place', async (t) => {
+  const { records, journalId } = await activeJournal(t, 3, 2);
+  const [head1, snapshot1, e1, e2, head2, snapshot2, e3] = records;
+  assert.equal(records.length, 7);
+  assert.ok(head2?.kind === 'header' && snapshot2?.kind === 'snapshot' && head2.fileEventId > head1!.fileEventId);
+  const { openFile } = gatedFiles();
+  const { passive, active, stateDir } = await openPassive(t, openFile);
+  const acks = await replicating(t, passive, journalId);
+  const journalFiles = async (): Promise<string[]> => (await readdir(stateDir)).filter((f) => f.endsWith('.journal')).sort();
+  active.journal.push(frameOf(head1!, Buffer.concat([head1!.raw, snapshot1!.raw, e1!.raw, e2!.raw])));
+  await until('the first file acknowledged', () => acks.at(-1) === lastEventIdOf(e2));
+
+  active.journal.push(frameOf(head2));
+  const written = (): { fileEventId: number; position: number } => passive.clusterView(true)['journal'] as { fileEventId: number; position: number };
+  await until('the second header written', () => written().fileEventId === head2.fileEventId && written().position === head2.nextPosition);
+  assert.deepEqual(await journalFiles(), [journalFileName(head1!.fileEventId)], 'a file without its snapshot replaces nothing');
+
+  active.journal.push(frameOf(snapshot2), frameOf(e3!));
+  await until('the new file acknowledged', () => acks.at(-1) === lastEventIdOf(e3));
+  await waitFor('the older file released', async () => ((await journalFiles()).length === 1 ? true : undefined));
+  assert.deepEqual(await journalFiles(), [journalFileName(head2.fileEventId)]);
+});
+
+void test('a failed fdatasync is reported and acknowledges nothing, and the node stays up', async (t) => {
+  const { records, journalId } = await activeJournal(t, 2);
+  const [head, snapshot, e1, e2] = records;
+  const { openFile, io } = gatedFiles();
+  const { passive, active } = await openPassive(t, openFile);
+  const acks = await replicating(t, passive, journalId);
+  active.journal.push(frameOf(head!, Buffer.concat([head!.raw, snapshot!.raw, e1!.raw])));
+  await until('the first events acknowledged', () => acks.at(-1) === lastEventIdOf(e1));
+
+  io.fail = true;
+  active.journal.push(frameOf(e2!));
+  const problem = await waitFor('the failure reported', () => {
+    const p = passive.clusterView(true)['problem'] as { code: string } | undefined;
+    return p?.code === 'JournalWriteFailed' ? p : undefined;
+  });
+  assert.equal(problem.code, 'JournalWriteFailed');
+  assert.equal(acks.at(-1), lastEventIdOf(e1), 'the events whose fdatasync failed are not acknowledged');
+  assert.equal(passive.readEvents(lastEventIdOf(e1), 10).TYPE, 'Empty');
+  assert.equal(passive.live().ok, true);
 });
