@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdir, open, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { clusterTiming, InMemoryNetwork, type AckFrame } from '../../../src/cluster/index.js';
 import { asEpoch, asEventId, asNodeId, ManualClock, silentLogger, type EventId } from '../../../src/common/index.js';
 import { loadControllerConfig } from '../../../src/config/index.js';
 import { PassiveNode } from '../../../src/controller/index.js';
-import { Journal, journalFileName, type JournalFileHandle, type JournalRecord, type OpenJournalFile } from '../../../src/journal/index.js';
+import { Journal, journalFileName, type JournalRecord, type OpenJournalFile } from '../../../src/journal/index.js';
 import { emptyState, toSnapshot } from '../../../src/state/index.js';
 import { ScriptedEndpoint } from '../transport/scripted-endpoint.js';
-import { allRecords, journalOptions, tempDir } from '../journal/journal-fixture.js';
+import { allRecords, faultyFiles, journalOptions, tempDir } from '../journal/journal-fixture.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const activeUri = 'https://primary.test:4443';
@@ -26,26 +26,6 @@ async function activeJournal(t: TestContext, versions: number, rotateAfter = Inf
   const { journalId } = journal;
   await journal.close();
   return { records: await allRecords(dir), journalId };
-}
-
-/** Counts the replica's fdatasyncs; while `hold` is set, each waits for it. */
-function gatedFiles(): { openFile: OpenJournalFile; io: { syncs: number; hold: Promise<void> | undefined; fail: boolean } } {
-  const io = { syncs: 0, hold: undefined as Promise<void> | undefined, fail: false };
-  const openFile: OpenJournalFile = async (path, flags) => {
-    const handle = await open(path, flags);
-    const gated: JournalFileHandle = {
-      write: (buffer, offset, length, position) => handle.write(buffer, offset, length, position),
-      datasync: async () => {
-        if (io.fail) throw new Error('EIO: injected');
-        io.syncs += 1;
-        await io.hold;
-        await handle.datasync();
-      },
-      close: () => handle.close(),
-    };
-    return gated;
-  };
-  return { openFile, io };
 }
 
 async function openPassive(t: TestContext, openFile: OpenJournalFile): Promise<{ passive: PassiveNode; active: ScriptedEndpoint; stateDir: string }> {
@@ -111,8 +91,8 @@ void test('the passive acknowledges only what its fdatasync made durable, and wr
   const { records, journalId } = await activeJournal(t, 4);
   // header, snapshot, then four event records
   assert.equal(records.length, 6);
-  const { openFile, io } = gatedFiles();
-  const { passive, active } = await openPassive(t, openFile);
+  const files = faultyFiles();
+  const { passive, active } = await openPassive(t, files.openFile);
   const acks = await replicating(t, passive, journalId);
   const written = (): number => (passive.clusterView(true)['journal'] as { position: number }).position;
   const [head, snapshot, e1, e2, e3, e4] = records;
@@ -121,21 +101,21 @@ void test('the passive acknowledges only what its fdatasync made durable, and wr
   await until('the first events acknowledged', () => acks.at(-1) === lastEventIdOf(e1));
 
   let release = (): void => undefined;
-  io.hold = new Promise((resolve) => (release = resolve));
-  const syncsBefore = io.syncs;
+  files.holdSyncs(new Promise((resolve) => (release = resolve)));
+  const syncsBefore = files.syncs();
   active.journal.push(frameOf(e2!));
   await until('the second record written', () => written() === e2!.nextPosition);
   // The next frames are written while that fdatasync is still held.
   active.journal.push(frameOf(e3!), frameOf(e4!));
   await until('the fourth record written', () => written() === e4!.nextPosition);
-  assert.equal(io.syncs, syncsBefore + 1, 'one fdatasync runs, the later frames wait for the next');
+  assert.equal(files.syncs(), syncsBefore + 1, 'one fdatasync runs, the later frames wait for the next');
   assert.equal(acks.at(-1), lastEventIdOf(e1), 'nothing is acknowledged before it is durable');
   const read = passive.readEvents(lastEventIdOf(e1), 10);
   assert.equal(read.TYPE, 'Empty', 'event readers see nothing that is not durable yet');
 
   release();
   await until('the last events acknowledged', () => acks.at(-1) === lastEventIdOf(e4));
-  assert.equal(io.syncs, syncsBefore + 2, 'the third and fourth record shared one fdatasync');
+  assert.equal(files.syncs(), syncsBefore + 2, 'the third and fourth record shared one fdatasync');
   // Each acknowledgement names the end of a frame (a step acknowledges its own frame only), rising.
   const later = acks.filter((a) => a > lastEventIdOf(e1));
   assert.equal(later[0], lastEventIdOf(e2));
@@ -154,8 +134,8 @@ void test('a file whose snapshot arrives in a later frame than its header replac
   const [head1, snapshot1, e1, e2, head2, snapshot2, e3] = records;
   assert.equal(records.length, 7);
   assert.ok(head2?.kind === 'header' && snapshot2?.kind === 'snapshot' && head2.fileEventId > head1!.fileEventId);
-  const { openFile } = gatedFiles();
-  const { passive, active, stateDir } = await openPassive(t, openFile);
+  const files = faultyFiles();
+  const { passive, active, stateDir } = await openPassive(t, files.openFile);
   const acks = await replicating(t, passive, journalId);
   const journalFiles = async (): Promise<string[]> => (await readdir(stateDir)).filter((f) => f.endsWith('.journal')).sort();
   active.journal.push(frameOf(head1!, Buffer.concat([head1!.raw, snapshot1!.raw, e1!.raw, e2!.raw])));
@@ -175,13 +155,13 @@ void test('a file whose snapshot arrives in a later frame than its header replac
 void test('a failed fdatasync is reported and acknowledges nothing, and the node stays up', async (t) => {
   const { records, journalId } = await activeJournal(t, 2);
   const [head, snapshot, e1, e2] = records;
-  const { openFile, io } = gatedFiles();
-  const { passive, active } = await openPassive(t, openFile);
+  const files = faultyFiles();
+  const { passive, active } = await openPassive(t, files.openFile);
   const acks = await replicating(t, passive, journalId);
   active.journal.push(frameOf(head!, Buffer.concat([head!.raw, snapshot!.raw, e1!.raw])));
   await until('the first events acknowledged', () => acks.at(-1) === lastEventIdOf(e1));
 
-  io.fail = true;
+  files.failSyncs(new Error('EIO: injected'));
   active.journal.push(frameOf(e2!));
   const problem = await waitFor('the failure reported', () => {
     const p = passive.clusterView(true)['problem'] as { code: string } | undefined;

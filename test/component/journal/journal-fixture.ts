@@ -107,10 +107,16 @@ export async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): P
   throw new Error(`expected TandemError ${code}, but it resolved`);
 }
 
-/** An opener that counts fdatasyncs and can be told to make them fail. */
-export function faultyFiles(): { openFile: OpenJournalFile; syncs: () => number; failSyncs: (err: Error) => void } {
+/** An opener that counts fdatasyncs and can be told to make them fail, or wait for a gate. */
+export function faultyFiles(): {
+  openFile: OpenJournalFile;
+  syncs: () => number;
+  failSyncs: (err: Error) => void;
+  holdSyncs: (gate: Promise<void> | undefined) => void;
+} {
   let syncs = 0;
   let failure: Error | undefined;
+  let hold: Promise<void> | undefined;
   const openFile: OpenJournalFile = async (path, flags) => {
     const handle = await open(path, flags);
     const wrapped: JournalFileHandle = {
@@ -118,6 +124,7 @@ export function faultyFiles(): { openFile: OpenJournalFile; syncs: () => number;
       datasync: async () => {
         if (failure !== undefined) throw failure;
         syncs += 1;
+        await hold;
         await handle.datasync();
       },
       close: () => handle.close(),
@@ -129,6 +136,9 @@ export function faultyFiles(): { openFile: OpenJournalFile; syncs: () => number;
     syncs: () => syncs,
     failSyncs: (err) => {
       failure = err;
+    },
+    holdSyncs: (gate) => {
+      hold = gate;
     },
   };
 }
