@@ -30,6 +30,7 @@ export {
 /** Journal file names and listing. */
 export {
   journalFileName,
+  journalOpenFlags,
   parseJournalFileName,
   listJournal,
   type JournalFileHandle,

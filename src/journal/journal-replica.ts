@@ -242,7 +242,7 @@ export class JournalReplica {
     const previous = this.#file;
     if (previous !== undefined) await this.#exclusively(() => this.#finishFile(previous));
     const name = journalFileName(header.fileEventId);
-    const handle = await this.#openFile(join(this.#dir, name + TMP_SUFFIX), 'w');
+    const handle = await this.#openFile(join(this.#dir, name + TMP_SUFFIX), 'w', false);
     const file: ReplicaFile = { name, header, handle, written: 0, records: 0, unsynced: false, tmp: true };
     this.#file = file;
     return file;

@@ -6,7 +6,7 @@ import type { TornTail } from './journal-recovery.js';
 export interface JournalOptions {
   /** The journal directory (`<data>/state`); created when missing. */
   readonly dir: string;
-  /** fdatasync every commit (`js7.journal.sync = on`); off only writes to the OS. */
+  /** Every commit durable before it counts (`js7.journal.sync = on`; the file is opened O_DSYNC); off only writes to the OS. */
   readonly sync: boolean;
   /** Start a new file with a fresh snapshot once the current one is this big… */
   readonly rotateBytes: number;

@@ -26,6 +26,7 @@ type WriteOp = { readonly kind: 'batch'; readonly batch: WriteBatch } | RotateOp
 export interface JournalStats {
   appends: number;
   writes: number;
+  /** Batches made durable: with sync on, every write is one (the file is opened O_DSYNC). */
   syncs: number;
   bytes: number;
   rotations: number;
@@ -46,8 +47,8 @@ const SPARE_LIMIT = 8 * 1024 * 1024;
 
 /**
  * Writes batches and file rotations strictly in order. All appends that arrive
- * while a write+fdatasync is in flight join one batch, which goes out in the
- * next single write and fdatasync (group commit).
+ * while a batch is being made durable join one batch, which goes out in the
+ * next single durable write (group commit).
  */
 export class JournalWriter {
   readonly #options: WriterOptions;
@@ -167,14 +168,12 @@ export class JournalWriter {
 
   async #writeBatch(batch: WriteBatch): Promise<void> {
     const file = this.#file;
+    // With sync on, the file is open for durable writes (O_DSYNC): this is the write and the fdatasync in one.
     await writeFully(file.handle, batch.buffer, batch.length, file.written);
     file.written += batch.length;
     this.stats.writes += 1;
     this.stats.bytes += batch.length;
-    if (this.#options.sync) {
-      await file.handle.datasync();
-      this.stats.syncs += 1;
-    }
+    if (this.#options.sync) this.stats.syncs += 1;
     file.synced = file.written;
     this.#committedEventId = batch.lastEventId;
     if (batch.buffer.length <= SPARE_LIMIT) this.#spare = batch.buffer;
@@ -187,7 +186,7 @@ export class JournalWriter {
     // The old file must be complete on disk before its successor exists: recovery
     // treats damage in any file but the newest as corruption, never as a torn tail.
     if (!this.#options.sync) await old.handle.datasync();
-    const { name, handle } = await createJournalFile(this.#options.dir, op.fileEventId, op.content, this.#options.openFile);
+    const { name, handle } = await createJournalFile(this.#options.dir, op.fileEventId, op.content, this.#options.openFile, this.#options.sync);
     this.#file = { name, fileEventId: op.fileEventId, handle, written: op.content.length, synced: op.content.length };
     this.stats.rotations += 1;
     await old.handle.close().catch((err: unknown) => {

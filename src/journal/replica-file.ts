@@ -24,7 +24,8 @@ export const TMP_SUFFIX = '.tmp';
 
 /** Opens the newest file recovery left, for appends at its (possibly cut) end. */
 export async function reopenReplicaFile(dir: string, openFile: OpenJournalFile, found: RecoveredFile): Promise<ReplicaFile> {
-  const handle = await openFile(join(dir, found.name), 'r+');
+  // Written and then synced (no O_DSYNC): frames written while an fdatasync runs share the next one.
+  const handle = await openFile(join(dir, found.name), 'r+', false);
   try {
     // Recovered bytes may sit unsynced in the page cache of a process that died; they count from now on.
     await handle.datasync();

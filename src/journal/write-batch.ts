@@ -5,7 +5,7 @@ const INITIAL_BYTES = 64 * 1024;
 const noop = (): void => undefined;
 
 /**
- * The appends that go out in one write + fdatasync. Frames are copied into one
+ * The appends that go out in one durable write. Frames are copied into one
  * growing buffer as they arrive, and every append of the batch shares one
  * promise, so a batch of a thousand appends costs one promise and no closures.
  */

@@ -1,10 +1,13 @@
+import { constants } from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { systemClock } from '../../../src/common/index.js';
-import { Journal, type StampedEvent } from '../../../src/journal/index.js';
+import { Journal, journalFileName, type StampedEvent } from '../../../src/journal/index.js';
 import { event, faultyFiles, journalOptions, openJournal, rejectsWith, tempDir } from './journal-fixture.js';
 
-test('concurrent appends share fdatasyncs, all commit, and a reopen sees them all in order', async (t) => {
+test('concurrent appends share durable writes, all commit, and a reopen sees them all in order', async (t) => {
   const dir = await tempDir(t);
   const files = faultyFiles();
   const options = journalOptions(dir, { clock: systemClock, openFile: files.openFile });
@@ -29,7 +32,7 @@ test('concurrent appends share fdatasyncs, all commit, and a reopen sees them al
   const appends = writers * perWriter;
   const syncs = files.syncs() - syncsAtStart;
   assert.equal(journal.stats().appends, appends);
-  assert.ok(syncs >= 1 && syncs < appends / 4, `${syncs} fdatasyncs for ${appends} appends`);
+  assert.ok(syncs >= 1 && syncs < appends / 4, `${syncs} durable writes for ${appends} appends`);
   assert.equal(journal.stats().syncs, syncs);
   await journal.close();
 
@@ -59,6 +62,36 @@ test('a multi-event append is one record: all its events come back together', as
   assert.deepEqual(recovered.events, ticket.stamped);
 });
 
+/** The open(2) flags of this process's descriptor for `path` (Linux: /proc/self/fdinfo). */
+async function openFlagsOf(path: string): Promise<number> {
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    if (target !== path) continue;
+    const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8');
+    const flags = /^flags:\s+([0-7]+)$/m.exec(info)?.[1];
+    if (flags !== undefined) return parseInt(flags, 8);
+  }
+  throw new Error(`${path} is not open in this process`);
+}
+
+test('with sync on, the journal file is open for durable writes (O_DSYNC); with sync off it is not', async (t) => {
+  for (const sync of [true, false]) {
+    const dir = await tempDir(t);
+    const { journal } = await openJournal(t, journalOptions(dir, { sync }));
+    await journal.append([event(1)]).committed;
+    const file = join(dir, journalFileName(journal.position().fileEventId));
+    assert.equal((await openFlagsOf(file)) & constants.O_DSYNC, sync ? constants.O_DSYNC : 0, `sync ${sync}`);
+    await journal.rotate();
+    const rotated = join(dir, journalFileName(journal.position().fileEventId));
+    assert.notEqual(rotated, file);
+    assert.equal((await openFlagsOf(rotated)) & constants.O_DSYNC, sync ? constants.O_DSYNC : 0, `sync ${sync}, after a rotation`);
+    await journal.close();
+    const { journal: reopened } = await openJournal(t, journalOptions(dir, { sync }));
+    assert.equal((await openFlagsOf(rotated)) & constants.O_DSYNC, sync ? constants.O_DSYNC : 0, `sync ${sync}, reopened`);
+    await reopened.close();
+  }
+});
+
 test('with sync off, appends commit without fdatasync and survive a graceful close', async (t) => {
   const dir = await tempDir(t);
   const files = faultyFiles();
@@ -74,7 +107,7 @@ test('with sync off, appends commit without fdatasync and survive a graceful clo
   assert.equal(recovered.events.length, 100);
 });
 
-test('a failed fdatasync fails every pending and later append, and is never reported as committed', async (t) => {
+test('a failed durable write fails every pending and later append, and is never reported as committed', async (t) => {
   const dir = await tempDir(t);
   const files = faultyFiles();
   const { journal } = await openJournal(t, journalOptions(dir, { openFile: files.openFile }));

@@ -7,6 +7,7 @@ import { ManualClock, silentLogger, TandemError, type ErrorCode } from '../../..
 import {
   encodeFrame,
   Journal,
+  journalOpenFlags,
   listJournal,
   readRecords,
   type JournalFileHandle,
@@ -107,7 +108,10 @@ export async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): P
   throw new Error(`expected TandemError ${code}, but it resolved`);
 }
 
-/** An opener that counts fdatasyncs and can be told to make them fail, or wait for a gate. */
+/**
+ * An opener that counts the calls that make bytes durable — fdatasyncs, and writes to a file
+ * opened with `durableWrites` (O_DSYNC) — and can be told to make them fail, or wait for a gate.
+ */
 export function faultyFiles(): {
   openFile: OpenJournalFile;
   syncs: () => number;
@@ -117,16 +121,20 @@ export function faultyFiles(): {
   let syncs = 0;
   let failure: Error | undefined;
   let hold: Promise<void> | undefined;
-  const openFile: OpenJournalFile = async (path, flags) => {
-    const handle = await open(path, flags);
+  const durably = async <T>(op: () => Promise<T>): Promise<T> => {
+    if (failure !== undefined) throw failure;
+    syncs += 1;
+    await hold;
+    return op();
+  };
+  const openFile: OpenJournalFile = async (path, mode, durableWrites) => {
+    const handle = await open(path, journalOpenFlags(mode, durableWrites));
     const wrapped: JournalFileHandle = {
-      write: (buffer, offset, length, position) => handle.write(buffer, offset, length, position),
-      datasync: async () => {
-        if (failure !== undefined) throw failure;
-        syncs += 1;
-        await hold;
-        await handle.datasync();
+      write: (buffer, offset, length, position) => {
+        const write = () => handle.write(buffer, offset, length, position);
+        return durableWrites ? durably(write) : write();
       },
+      datasync: () => durably(() => handle.datasync()),
       close: () => handle.close(),
     };
     return wrapped;
