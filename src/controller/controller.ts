@@ -342,7 +342,7 @@ export class Controller implements RolePort, RoleEndpoint {
     this.#cluster?.touched(stamped);
   }
 
-  /** The passive acknowledged everything up to `eventId` (durable and applied there). */
+  /** The passive acknowledged everything up to `eventId` (durable there). */
   acknowledged(eventId: EventId): void {
     this.#noticeViewChange();
     if (eventId <= this.#ackedEventId) return;

@@ -37,8 +37,8 @@ export interface PassiveNodeOptions extends NodeOptions {
 
 type Phase = 'created' | 'running' | 'closed';
 
-/** Frames written but not yet durable, at most; then the stream waits for the disk. */
-const maxUndurableFrames = 64;
+/** Frames written but not yet through their steps (durable, acknowledged, applied), at most; then the stream waits. */
+const maxPendingFrames = 64;
 
 /**
  * The backup node while passive: it streams the active's journal, writes it
@@ -73,12 +73,17 @@ export class PassiveNode implements RolePort, RoleEndpoint {
   #inhibitedUntil = -Infinity;
   /** SwitchedOver names this node: it takes over once its acknowledgement of that event is out. */
   #promoteAfter: EventId | undefined;
+  /** The last acknowledgement the active's stream has taken. */
+  #ackSent: EventId = asEventId(-1);
   #leaving = false;
+  /** Stopping after a failure: nothing more is applied. */
+  #failed = false;
   readonly #problem: PeerProblem;
   #closing: Promise<void> | undefined;
   /** What each written frame does once durable, chained in frame order; never rejects. */
   #durableSteps: Promise<void> = Promise.resolve();
-  #undurableFrames = 0;
+  /** The steps of the frames not yet through them, oldest first (they end in this order). */
+  readonly #pendingSteps: Promise<void>[] = [];
   /** Files before this one were released (a deletion that failed is logged and done with the next file). */
   #releasedBefore: EventId = asEventId(0);
 
@@ -86,10 +91,7 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     this.#o = options;
     this.#logger = options.logger.child({ component: 'passive' });
     this.#problem = new PeerProblem(this.#logger, 'the active node answers again');
-    this.#supervisor = new Supervisor(this.#logger, (name, err) => {
-      this.#logger.fatal({ err, task: name }, 'passive node cannot go on; stopping');
-      options.onStop({ kind: 'fatal', error: err });
-    });
+    this.#supervisor = new Supervisor(this.#logger, (name, err) => this.#fatal(err, { task: name }));
     this.#ackWakeup = new Wakeup(options.clock);
     this.#startedAt = options.clock.now();
     this.#events = new EventBuffer(options.eventBufferSize ?? 10_000, asEventId(0));
@@ -177,7 +179,11 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       if (now < this.#inhibitedUntil) continue;
       const silentFor = now - (this.#lastFrameAt ?? startedAt);
       if (silentFor < timing.activeLostMs) continue;
-      if (await this.#failOver(cluster.setting, state.epoch, silentFor, signal)) return;
+      // Decided on all that is durable here, applied (the last frames may still be in their steps; they change `state` in place).
+      await this.#durableSteps;
+      const settled = state.cluster;
+      if (signal.aborted || settled.TYPE !== 'Coupled' || settled.setting.activeId === this.#o.nodeId) continue;
+      if (await this.#failOver(settled.setting, state.epoch, silentFor, signal)) return;
       await clock.sleep(timing.heartbeatMs, signal).catch(() => undefined);
     }
   }
@@ -298,60 +304,70 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     if (frame.TYPE === 'Heartbeat') {
       const end = this.#replica!.end();
       this.#caughtUp = end !== undefined && end.fileEventId === frame.fileEventId && end.position === frame.position;
-      if (this.#caughtUp) this.#askToCouple(signal);
+      // Behind the frames before it: asking to couple depends on the cluster state they leave.
+      if (this.#caughtUp) {
+        this.#durableSteps = this.#durableSteps.then(() => this.#askToCouple(signal)).catch((err: unknown) => this.#problem.set(err, 'cannot ask to couple'));
+      }
       return;
     }
-    // A disk slower than the stream stops the reading here, not the memory.
-    if (this.#undurableFrames >= maxUndurableFrames) await this.#durableSteps;
-    // The fdatasync runs in the thread pool while this thread applies the events (the
-    // active had them durable before it sent them) and goes on with the next frames:
-    // those written while one fdatasync runs share the next, as the active's appends do.
+    // A disk (or an applying) slower than the stream stops the reading here, not the memory.
+    if (this.#pendingSteps.length >= maxPendingFrames) await this.#pendingSteps[0];
+    // The fdatasync runs in the thread pool while this thread goes on with the next
+    // frames: those written while one fdatasync runs share the next, as the active's appends do.
     const { records, durable } = await this.#replica!.writeAndSync(frame.fileEventId, frame.position, frame.bytes);
     // Handled in its step, which may run only after a later frame's fdatasync has failed too.
     durable.catch(() => undefined);
     const written = this.#replica!.lastEventId;
-    let applied: Stamped[];
-    try {
-      applied = this.#apply(records);
-    } catch (err) {
-      await durable.catch(() => undefined);
-      throw err;
-    }
-    const handover = this.#handoverIn();
-    this.#undurableFrames += 1;
     // In frame order (the replica's fdatasyncs end in the order they were queued).
     const step = this.#durableSteps.then(async () => {
-      try {
-        await durable;
-        await this.#onDurable(written, applied, handover);
-      } finally {
-        this.#undurableFrames -= 1;
-      }
+      await durable;
+      await this.#onDurable(written, records);
     });
-    this.#durableSteps = step.catch((err: unknown) => {
+    const settled = step.catch((err: unknown) => {
       // The replica refuses every later write after a failed fdatasync, so the stream stops on the next frame.
       if (!signal.aborted) this.#problem.set(err, 'cannot make the replicated journal durable');
     });
+    this.#durableSteps = settled;
+    this.#pendingSteps.push(settled);
+    void settled.then(() => this.#pendingSteps.shift());
   }
 
   /**
-   * A frame's events are durable here: acknowledge them (no further: a later frame's
-   * step acknowledges its own events, after its hand-over is noted), show them, and
-   * release the files a newer complete one replaces.
+   * A frame is durable here: acknowledge it (no further: a later frame's step
+   * acknowledges its own events, after this one's hand-over is noted), then apply it,
+   * show its events, and release the files a newer complete one replaces.
+   *
+   * Applying comes after the acknowledgement, which every coupled commit on the active
+   * waits for: the active's next batches are under way while this thread applies. What
+   * this node holds is its journal; the state is rebuilt from it when it takes over.
    */
-  async #onDurable(written: EventId, applied: readonly Stamped[], handover: EventId | undefined): Promise<void> {
-    // Only durable events may make this node act: a SwitchedOver naming it promotes it once acknowledged.
-    if (handover !== undefined) this.#promoteAfter ??= handover;
+  async #onDurable(written: EventId, records: readonly JournalRecord[]): Promise<void> {
     const synced = this.#replica!.syncedEventId;
     const acked = synced < written ? synced : written;
     if (acked > this.#acked) {
       this.#acked = acked;
       this.#ackWakeup.poke();
+      // Lets the acknowledgement reach the socket before the thread is busy applying.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (this.#failed) return;
+    let applied: Stamped[];
+    try {
+      applied = this.#apply(records);
+    } catch (err) {
+      // Durable and acknowledged but not applicable: this state is no copy of the active's any more.
+      this.#fatal(err, { why: 'a replicated event does not apply to the state' });
+      return;
+    }
+    const handover = this.#handoverIn();
+    if (handover !== undefined && this.#promoteAfter === undefined) {
+      // Only durable events may make this node act: a SwitchedOver naming it promotes it once acknowledged.
+      this.#promoteAfter = handover;
+      this.#promoteIfHandedOver(this.#ackSent);
     }
     if (applied.length > 0) {
       this.#events.push(asViews(applied));
-      // The read model is derived data (the replica rebuilds nothing from it), so its write
-      // stays off the acknowledgement path, which every coupled commit on the active waits for.
+      // The read model is derived data (the replica rebuilds nothing from it): it is fed, not awaited.
       this.#feeder!.push(applied);
     }
     const inPlace = this.#replica!.fileInPlace;
@@ -360,6 +376,13 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       this.#releasedBefore = inPlace;
       await this.#replica!.release(inPlace).catch((err: unknown) => this.#logger.warn({ err }, 'could not delete replicated journal files a newer one replaces'));
     }
+  }
+
+  #fatal(err: unknown, context: Readonly<Record<string, unknown>>): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#logger.fatal({ err, ...context }, 'passive node cannot go on; stopping');
+    this.#o.onStop({ kind: 'fatal', error: err });
   }
 
   #apply(records: readonly JournalRecord[]): Stamped[] {
@@ -441,6 +464,7 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       if (this.#acked > sent) {
         sent = this.#acked;
         yield { TYPE: 'Ack', eventId: sent };
+        this.#ackSent = sent;
         this.#promoteIfHandedOver(sent);
         continue;
       }

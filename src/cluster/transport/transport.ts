@@ -9,7 +9,7 @@ export type JournalFrame =
 
 /** What the passive serves and the active reads: how far the passive has the journal. */
 export type AckFrame =
-  /** The passive has this EventId durable and applied. */
+  /** The passive has this EventId durable (it applies it right after saying so). */
   | { readonly TYPE: 'Ack'; readonly eventId: EventId }
   /** Idle keep-alive; repeats the last ack. */
   | { readonly TYPE: 'Heartbeat'; readonly eventId: EventId };

@@ -5,7 +5,7 @@ import { test, type TestContext } from 'node:test';
 import { clusterTiming, InMemoryNetwork, type AckFrame } from '../../../src/cluster/index.js';
 import { asEpoch, asEventId, asNodeId, ManualClock, silentLogger, type EventId } from '../../../src/common/index.js';
 import { loadControllerConfig } from '../../../src/config/index.js';
-import { PassiveNode } from '../../../src/controller/index.js';
+import { PassiveNode, type StopReason } from '../../../src/controller/index.js';
 import { Journal, journalFileName, type JournalRecord, type OpenJournalFile } from '../../../src/journal/index.js';
 import { emptyState, toSnapshot } from '../../../src/state/index.js';
 import { ScriptedEndpoint } from '../transport/scripted-endpoint.js';
@@ -15,20 +15,29 @@ import { waitFor } from '../../helpers/wait.js';
 const activeUri = 'https://primary.test:4443';
 const backupUri = 'https://backup.test:4443';
 
-/** A real journal of the active: header, snapshot, then one record per deployed workflow version. */
-async function activeJournal(t: TestContext, versions: number, rotateAfter = Infinity): Promise<{ records: readonly JournalRecord[]; journalId: string }> {
+/** A real journal of the active: header, snapshot, then one record per deployed workflow version (`versionIdOf` the v-th). */
+async function activeJournal(
+  t: TestContext,
+  versions: number,
+  rotateAfter = Infinity,
+  versionIdOf = (v: number) => v,
+): Promise<{ records: readonly JournalRecord[]; journalId: string }> {
   const dir = await tempDir(t, 'tandem-active-');
   const { journal } = await Journal.open(journalOptions(dir, { sync: false, autoRelease: false, snapshot: () => toSnapshot(emptyState()) }));
   for (let v = 1; v <= versions; v += 1) {
     if (v === rotateAfter + 1) await journal.rotate();
-    await journal.append([{ TYPE: 'WorkflowDeployed', workflow: { path: 'w', versionId: v, instructions: [{ TYPE: 'Finish' }] } }]).committed;
+    await journal.append([{ TYPE: 'WorkflowDeployed', workflow: { path: 'w', versionId: versionIdOf(v), instructions: [{ TYPE: 'Finish' }] } }]).committed;
   }
   const { journalId } = journal;
   await journal.close();
   return { records: await allRecords(dir), journalId };
 }
 
-async function openPassive(t: TestContext, openFile: OpenJournalFile): Promise<{ passive: PassiveNode; active: ScriptedEndpoint; stateDir: string }> {
+async function openPassive(
+  t: TestContext,
+  openFile: OpenJournalFile,
+  onStop: (reason: StopReason) => void = () => undefined,
+): Promise<{ passive: PassiveNode; active: ScriptedEndpoint; stateDir: string }> {
   const base = await tempDir(t, 'tandem-passive-');
   const configDir = join(base, 'config');
   await mkdir(configDir, { recursive: true });
@@ -44,7 +53,7 @@ async function openPassive(t: TestContext, openFile: OpenJournalFile): Promise<{
     // A manual clock that never moves: no heartbeat falls due and the failover watchdog stays asleep.
     clock: new ManualClock(),
     logger: silentLogger(),
-    onStop: () => undefined,
+    onStop,
     transport: network.transport(),
     openJournalFile: openFile,
     hooks: {
@@ -171,4 +180,25 @@ void test('a failed fdatasync is reported and acknowledges nothing, and the node
   assert.equal(acks.at(-1), lastEventIdOf(e1), 'the events whose fdatasync failed are not acknowledged');
   assert.equal(passive.readEvents(lastEventIdOf(e1), 10).TYPE, 'Empty');
   assert.equal(passive.live().ok, true);
+});
+
+void test('an event that does not fit the state stops the passive; it was durable, so it was acknowledged, but never shown', async (t) => {
+  // The second record deploys version 1 again, which no active writes: the pair's states differ.
+  const { records, journalId } = await activeJournal(t, 2, Infinity, () => 1);
+  const [head, snapshot, e1, e2] = records;
+  const stops: StopReason[] = [];
+  const { passive, active } = await openPassive(t, faultyFiles().openFile, (reason) => stops.push(reason));
+  const acks = await replicating(t, passive, journalId);
+  active.journal.push(frameOf(head!, Buffer.concat([head!.raw, snapshot!.raw, e1!.raw])));
+  await until('the first events acknowledged', () => acks.at(-1) === lastEventIdOf(e1));
+  assert.equal(stops.length, 0);
+
+  active.journal.push(frameOf(e2!));
+  await until('the passive stopping', () => stops.length > 0);
+  const [stop] = stops;
+  assert.equal(stop?.kind, 'fatal');
+  assert.match(String((stop as { error: unknown }).error), /version 1 exists already/);
+  await until('the record acknowledged (it is durable here)', () => acks.at(-1) === lastEventIdOf(e2));
+  assert.equal(passive.readEvents(lastEventIdOf(e1), 10).TYPE, 'Empty', 'readers never see the event');
+  assert.equal(stops.length, 1, 'stopped once');
 });
