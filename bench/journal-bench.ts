@@ -29,7 +29,7 @@ interface WriterResult {
   readonly commitsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
-  readonly fdatasyncs: number;
+  readonly durableWrites: number;
   readonly eventsPerSync: number;
 }
 
@@ -118,7 +118,7 @@ async function concurrentWriters(parent: string, writers: number, seconds: numbe
     commitsPerSecond: latencies.length / elapsed,
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),
-    fdatasyncs: stats.syncs,
+    durableWrites: stats.syncs,
     eventsPerSync: stats.appends / Math.max(1, stats.syncs),
   };
 }
@@ -237,7 +237,7 @@ async function main(): Promise<void> {
       writers.push(run);
       out(
         `${String(count).padStart(3)} writers: ${fmt(run.commitsPerSecond).padStart(9)} events/s, ` +
-          `p50 ${fmt(run.p50Ms, 2)} ms, p99 ${fmt(run.p99Ms, 2)} ms, ${fmt(run.eventsPerSync, 1)} events per fdatasync`,
+          `p50 ${fmt(run.p50Ms, 2)} ms, p99 ${fmt(run.p99Ms, 2)} ms, ${fmt(run.eventsPerSync, 1)} events per durable write`,
       );
     }
     const rp = await replay(parent, args.quick ? 100_000 : 1_000_000);
@@ -287,7 +287,7 @@ function markdown(r: BenchResult): string {
     `Command: \`${m['command']}\` (temp dir under ${m['dir']}).`,
     `Event: \`${JSON.stringify(r.event)}\`, ${r.recordBytes} bytes as a framed record.`,
     '',
-    '| run | events/s | p50 ms | p99 ms | events per fdatasync |',
+    '| run | events/s | p50 ms | p99 ms | events per durable write |',
     '|---|---:|---:|---:|---:|',
     `| raw floor: writeSync + fdatasyncSync of 200 B | ${fmt(r.rawFloor.perSecond)} | ${fmt(r.rawFloor.p50Ms, 2)} | ${fmt(r.rawFloor.p99Ms, 2)} | 1 |`,
     ...r.writers.map((w) => `| Journal, sync on, ${w.writers} writer(s) | ${fmt(w.commitsPerSecond)} | ${fmt(w.p50Ms, 2)} | ${fmt(w.p99Ms, 2)} | ${fmt(w.eventsPerSync, 1)} |`),

@@ -42,8 +42,8 @@ const maxPendingFrames = 64;
 
 /**
  * The backup node while passive: it streams the active's journal, writes it
- * byte for byte, applies it to the same state the active holds, acknowledges
- * what is durable, and asks to couple once it has caught up. It starts nothing
+ * byte for byte, acknowledges what is durable, applies it to the same state the
+ * active holds, and asks to couple once it has caught up. It starts nothing
  * and answers business commands with the active's address.
  */
 export class PassiveNode implements RolePort, RoleEndpoint {
@@ -172,20 +172,26 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     const startedAt = clock.monotonic();
     while (!signal.aborted) {
       await clock.sleep(timing.heartbeatMs / 2, signal).catch(() => undefined);
-      const state = this.#state;
-      const cluster = state?.cluster;
-      if (signal.aborted || state === undefined || cluster?.TYPE !== 'Coupled' || cluster.setting.activeId === this.#o.nodeId || this.#fenced) continue;
-      const now = clock.monotonic();
-      if (now < this.#inhibitedUntil) continue;
-      const silentFor = now - (this.#lastFrameAt ?? startedAt);
-      if (silentFor < timing.activeLostMs) continue;
-      // Decided on all that is durable here, applied (the last frames may still be in their steps; they change `state` in place).
+      if (signal.aborted || this.#activeLost(startedAt) === undefined) continue;
+      // Decided on all that is durable here, applied: the last frames may still be in their steps.
       await this.#durableSteps;
-      const settled = state.cluster;
-      if (signal.aborted || settled.TYPE !== 'Coupled' || settled.setting.activeId === this.#o.nodeId) continue;
-      if (await this.#failOver(settled.setting, state.epoch, silentFor, signal)) return;
+      const lost = this.#activeLost(startedAt);
+      if (signal.aborted || lost === undefined) continue;
+      if (await this.#failOver(lost.setting, lost.epoch, lost.silentFor, signal)) return;
       await clock.sleep(timing.heartbeatMs, signal).catch(() => undefined);
     }
+  }
+
+  /** The active node this node is coupled with has been silent for active-lost; undefined while failing over is not for this node to try. */
+  #activeLost(startedAt: number): { setting: ClusterSetting; epoch: Epoch; silentFor: number } | undefined {
+    const state = this.#state;
+    const cluster = state?.cluster;
+    if (state === undefined || cluster?.TYPE !== 'Coupled' || cluster.setting.activeId === this.#o.nodeId) return undefined;
+    if (this.#fenced || this.#failed || this.#leaving) return undefined;
+    const now = this.#o.clock.monotonic();
+    if (now < this.#inhibitedUntil) return undefined;
+    const silentFor = now - (this.#lastFrameAt ?? startedAt);
+    return silentFor < this.#o.hooks.timing.activeLostMs ? undefined : { setting: cluster.setting, epoch: state.epoch, silentFor };
   }
 
   async #failOver(setting: ClusterSetting, epoch: Epoch, silentFor: number, signal: AbortSignal): Promise<boolean> {
@@ -317,11 +323,10 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     const { records, durable } = await this.#replica!.writeAndSync(frame.fileEventId, frame.position, frame.bytes);
     // Handled in its step, which may run only after a later frame's fdatasync has failed too.
     durable.catch(() => undefined);
-    const written = this.#replica!.lastEventId;
     // In frame order (the replica's fdatasyncs end in the order they were queued).
     const step = this.#durableSteps.then(async () => {
       await durable;
-      await this.#onDurable(written, records);
+      await this.#onDurable(records);
     });
     const settled = step.catch((err: unknown) => {
       // The replica refuses every later write after a failed fdatasync, so the stream stops on the next frame.
@@ -333,17 +338,17 @@ export class PassiveNode implements RolePort, RoleEndpoint {
   }
 
   /**
-   * A frame is durable here: acknowledge it (no further: a later frame's step
-   * acknowledges its own events, after this one's hand-over is noted), then apply it,
-   * show its events, and release the files a newer complete one replaces.
+   * A frame is durable here: acknowledge all that is durable (with it, the frames that
+   * shared its fdatasync), then apply it, show its events, and release the files a newer
+   * complete one replaces. A hand-over takes effect once it is applied *and* acknowledged,
+   * in whichever order those two happen.
    *
    * Applying comes after the acknowledgement, which every coupled commit on the active
    * waits for: the active's next batches are under way while this thread applies. What
    * this node holds is its journal; the state is rebuilt from it when it takes over.
    */
-  async #onDurable(written: EventId, records: readonly JournalRecord[]): Promise<void> {
-    const synced = this.#replica!.syncedEventId;
-    const acked = synced < written ? synced : written;
+  async #onDurable(records: readonly JournalRecord[]): Promise<void> {
+    const acked = this.#replica!.syncedEventId;
     if (acked > this.#acked) {
       this.#acked = acked;
       this.#ackWakeup.poke();
@@ -375,6 +380,18 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       // A newer file with a full snapshot is in place: older files are not needed (the active deletes its own once we have acknowledged).
       this.#releasedBefore = inPlace;
       await this.#replica!.release(inPlace).catch((err: unknown) => this.#logger.warn({ err }, 'could not delete replicated journal files a newer one replaces'));
+    }
+  }
+
+  /** Waits for the frames' steps, at most `ms`. */
+  async #settled(ms: number): Promise<void> {
+    const giveUp = new AbortController();
+    const timer = this.#o.clock.sleep(ms, giveUp.signal).catch(() => undefined);
+    try {
+      await Promise.race([this.#durableSteps, timer]);
+    } finally {
+      giveUp.abort();
+      await timer;
     }
   }
 
@@ -479,6 +496,8 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     switch (command.TYPE) {
       case 'ClusterStartBackupNode': {
         const { setting, journalId, epoch, lastFailover } = command;
+        // The checks below hold the written end against the applied state: let the written frames be applied first.
+        await this.#durableSteps;
         const ownEpoch = this.#state?.epoch ?? asEpoch(0);
         if (epoch < ownEpoch) {
           throw new TandemError('ClusterEpochStale', `The sender's epoch ${epoch} is below this node's ${ownEpoch}: it is not the active node any more.`, {
@@ -627,6 +646,7 @@ export class PassiveNode implements RolePort, RoleEndpoint {
   }
 
   live(): HealthReport {
+    if (this.#failed) return { ok: false, reasons: ['stopping after a failure (see the log)'] };
     return { ok: this.#phase !== 'closed', reasons: [] };
   }
 
@@ -661,6 +681,8 @@ export class PassiveNode implements RolePort, RoleEndpoint {
   }
 
   async #close(): Promise<void> {
+    // Frames acknowledged but not yet applied may have changed the cluster state that decides what the active is told.
+    await this.#settled(this.#o.config.cluster.heartbeatTimeoutMs);
     const cluster = this.#state?.cluster;
     const uri = this.#activeUri();
     // Leaving for another role is no shutdown: the peer must not be told this node is gone.

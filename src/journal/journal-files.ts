@@ -69,10 +69,15 @@ export type OpenJournalFile = (path: string, mode: 'r+' | 'w', durableWrites: bo
 
 export const openJournalFile: OpenJournalFile = (path, mode, durableWrites) => open(path, journalOpenFlags(mode, durableWrites));
 
+/** Whether this platform has O_DSYNC (Windows has not): without it, durability takes write + fdatasync. */
+export const DURABLE_WRITES_AVAILABLE = typeof constants.O_DSYNC === 'number';
+
 /** The open(2) flags `openJournalFile` uses. */
 export function journalOpenFlags(mode: 'r+' | 'w', durableWrites: boolean): number {
   const flags = mode === 'w' ? constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC : constants.O_RDWR;
-  return durableWrites ? flags | constants.O_DSYNC : flags;
+  if (!durableWrites) return flags;
+  if (!DURABLE_WRITES_AVAILABLE) throw new Error('O_DSYNC is not available on this platform');
+  return flags | constants.O_DSYNC;
 }
 
 /** Writes all of `buffer` at `position`, looping over short writes. */

@@ -129,8 +129,8 @@ export class JournalReplica {
 
   /**
    * `write()` and then at once `sync()`: the fdatasync is already under way when the
-   * records come back, so the owner can apply them while the disk works. `durable`
-   * settles as `sync()` would; await it.
+   * records come back, so the owner can check and write the next bytes while the disk
+   * works. `durable` settles as `sync()` would; await it.
    */
   writeAndSync(fileEventId: EventId, position: number, bytes: Uint8Array): Promise<{ readonly records: readonly JournalRecord[]; readonly durable: Promise<void> }> {
     return this.#queueWrite(async () => {

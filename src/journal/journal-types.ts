@@ -81,7 +81,7 @@ export interface JournalPositionInfo {
   readonly fileEventId: EventId;
   /** Bytes handed to the OS. */
   readonly written: number;
-  /** Bytes acknowledged as committed: fdatasynced (with sync off: written). */
+  /** Bytes acknowledged as committed: durable (with sync off: written). */
   readonly synced: number;
 }
 

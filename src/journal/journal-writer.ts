@@ -1,5 +1,5 @@
 import { TandemError, type EventId, type Logger } from '../common/index.js';
-import { createJournalFile, writeFully, type JournalFileHandle, type OpenJournalFile } from './journal-files.js';
+import { createJournalFile, DURABLE_WRITES_AVAILABLE, writeFully, type JournalFileHandle, type OpenJournalFile } from './journal-files.js';
 import { WriteBatch } from './write-batch.js';
 
 /** The file appends currently go to. */
@@ -26,7 +26,7 @@ type WriteOp = { readonly kind: 'batch'; readonly batch: WriteBatch } | RotateOp
 export interface JournalStats {
   appends: number;
   writes: number;
-  /** Batches made durable: with sync on, every write is one (the file is opened O_DSYNC). */
+  /** Batches made durable: with sync on, every write (one O_DSYNC write, or a write and an fdatasync). */
   syncs: number;
   bytes: number;
   rotations: number;
@@ -52,6 +52,8 @@ const SPARE_LIMIT = 8 * 1024 * 1024;
  */
 export class JournalWriter {
   readonly #options: WriterOptions;
+  /** With sync on, files are opened O_DSYNC where the platform has it: a write is then durable on return. */
+  readonly #durableWrites: boolean;
   readonly #ops: WriteOp[] = [];
   #open: WriteBatch | undefined;
   #spare: Buffer | undefined;
@@ -63,6 +65,7 @@ export class JournalWriter {
 
   constructor(options: WriterOptions, file: CurrentFile, committedEventId: EventId) {
     this.#options = options;
+    this.#durableWrites = options.sync && DURABLE_WRITES_AVAILABLE;
     this.#file = file;
     this.#committedEventId = committedEventId;
   }
@@ -168,12 +171,15 @@ export class JournalWriter {
 
   async #writeBatch(batch: WriteBatch): Promise<void> {
     const file = this.#file;
-    // With sync on, the file is open for durable writes (O_DSYNC): this is the write and the fdatasync in one.
+    // With durable writes (O_DSYNC) this is the write and the fdatasync in one.
     await writeFully(file.handle, batch.buffer, batch.length, file.written);
     file.written += batch.length;
     this.stats.writes += 1;
     this.stats.bytes += batch.length;
-    if (this.#options.sync) this.stats.syncs += 1;
+    if (this.#options.sync) {
+      if (!this.#durableWrites) await file.handle.datasync();
+      this.stats.syncs += 1;
+    }
     file.synced = file.written;
     this.#committedEventId = batch.lastEventId;
     if (batch.buffer.length <= SPARE_LIMIT) this.#spare = batch.buffer;
@@ -186,7 +192,7 @@ export class JournalWriter {
     // The old file must be complete on disk before its successor exists: recovery
     // treats damage in any file but the newest as corruption, never as a torn tail.
     if (!this.#options.sync) await old.handle.datasync();
-    const { name, handle } = await createJournalFile(this.#options.dir, op.fileEventId, op.content, this.#options.openFile, this.#options.sync);
+    const { name, handle } = await createJournalFile(this.#options.dir, op.fileEventId, op.content, this.#options.openFile, this.#durableWrites);
     this.#file = { name, fileEventId: op.fileEventId, handle, written: op.content.length, synced: op.content.length };
     this.stats.rotations += 1;
     await old.handle.close().catch((err: unknown) => {

@@ -62,16 +62,17 @@ test('a multi-event append is one record: all its events come back together', as
   assert.deepEqual(recovered.events, ticket.stamped);
 });
 
-/** The open(2) flags of this process's descriptor for `path` (Linux: /proc/self/fdinfo). */
+/** The open(2) flags of this process's descriptor that writes `path` (Linux: /proc/self/fdinfo). */
 async function openFlagsOf(path: string): Promise<number> {
   for (const fd of await readdir('/proc/self/fd')) {
     const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
     if (target !== path) continue;
     const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8');
-    const flags = /^flags:\s+([0-7]+)$/m.exec(info)?.[1];
-    if (flags !== undefined) return parseInt(flags, 8);
+    const text = /^flags:\s+([0-7]+)$/m.exec(info)?.[1];
+    const flags = text === undefined ? undefined : parseInt(text, 8);
+    if (flags !== undefined && (flags & (constants.O_WRONLY | constants.O_RDWR)) !== 0) return flags;
   }
-  throw new Error(`${path} is not open in this process`);
+  throw new Error(`${path} is not open for writing in this process`);
 }
 
 test('with sync on, the journal file is open for durable writes (O_DSYNC); with sync off it is not', async (t) => {
