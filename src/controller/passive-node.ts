@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { join } from 'node:path';
 import {
   Supervisor,
@@ -353,7 +354,7 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       this.#acked = acked;
       this.#ackWakeup.poke();
       // Lets the acknowledgement reach the socket before the thread is busy applying.
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
     if (this.#failed) return;
     let applied: Stamped[];

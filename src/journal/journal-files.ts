@@ -70,7 +70,12 @@ export type OpenJournalFile = (path: string, mode: 'r+' | 'w', durableWrites: bo
 export const openJournalFile: OpenJournalFile = (path, mode, durableWrites) => open(path, journalOpenFlags(mode, durableWrites));
 
 /** Whether this platform has O_DSYNC (Windows has not): without it, durability takes write + fdatasync. */
-export const DURABLE_WRITES_AVAILABLE = typeof constants.O_DSYNC === 'number';
+const DURABLE_WRITES_AVAILABLE = typeof constants.O_DSYNC === 'number';
+
+/** Whether the active's journal files are opened for durable writes under `js7.journal.sync`. */
+export function durableWritesFor(sync: boolean): boolean {
+  return sync && DURABLE_WRITES_AVAILABLE;
+}
 
 /** The open(2) flags `openJournalFile` uses. */
 export function journalOpenFlags(mode: 'r+' | 'w', durableWrites: boolean): number {

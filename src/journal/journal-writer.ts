@@ -1,5 +1,5 @@
 import { TandemError, type EventId, type Logger } from '../common/index.js';
-import { createJournalFile, DURABLE_WRITES_AVAILABLE, writeFully, type JournalFileHandle, type OpenJournalFile } from './journal-files.js';
+import { createJournalFile, durableWritesFor, writeFully, type JournalFileHandle, type OpenJournalFile } from './journal-files.js';
 import { WriteBatch } from './write-batch.js';
 
 /** The file appends currently go to. */
@@ -65,7 +65,7 @@ export class JournalWriter {
 
   constructor(options: WriterOptions, file: CurrentFile, committedEventId: EventId) {
     this.#options = options;
-    this.#durableWrites = options.sync && DURABLE_WRITES_AVAILABLE;
+    this.#durableWrites = durableWritesFor(options.sync);
     this.#file = file;
     this.#committedEventId = committedEventId;
   }

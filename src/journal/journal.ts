@@ -11,7 +11,7 @@ import {
   journalFileName,
   listJournal,
   openJournalFile,
-  DURABLE_WRITES_AVAILABLE,
+  durableWritesFor,
   type JournalFileHandle,
 } from './journal-files.js';
 import { makeHeader, type StampedEvent } from './journal-records.js';
@@ -116,7 +116,7 @@ export class Journal {
     const journalId = (options.newJournalId ?? randomUUID)();
     const header = makeHeader({ journalId, fileEventId: asEventId(0), generation: 1, snapshotCount: snapshot.length, createdAt: options.clock.now() });
     const content = encodeFrames([header, ...snapshot]);
-    const { name, handle } = await createJournalFile(options.dir, header.fileEventId, content, options.openFile ?? openJournalFile, options.sync && DURABLE_WRITES_AVAILABLE);
+    const { name, handle } = await createJournalFile(options.dir, header.fileEventId, content, options.openFile ?? openJournalFile, durableWritesFor(options.sync));
     const file = { fileEventId: header.fileEventId, generation: 1, createdAt: header.createdAt, snapshotBytes: content.length, bytes: content.length };
     const journal = new Journal(options, logger, lock, { journalId, name, handle, size: content.length, file, lastEventId: header.fileEventId });
     logger.info({ journalId, file: name }, 'created a new journal');
@@ -125,7 +125,7 @@ export class Journal {
 
   static async #reopen(options: JournalOptions, logger: Logger, lock: DirectoryLock, found: RecoveredFile): Promise<{ journal: Journal; recovered: Recovered }> {
     const { header } = found;
-    const handle = await (options.openFile ?? openJournalFile)(join(options.dir, found.name), 'r+', options.sync && DURABLE_WRITES_AVAILABLE);
+    const handle = await (options.openFile ?? openJournalFile)(join(options.dir, found.name), 'r+', durableWritesFor(options.sync));
     try {
       // Recovered bytes may sit unsynced in the page cache (the previous process died
       // before its fdatasync); they count as committed from now on, so make them durable.
