@@ -5,7 +5,6 @@ import { ClusterNode, claimDataDirectory, type StopReason } from './controller/i
 import { LicenceGate } from './licence/index.js';
 import { createApiServer, type ControllerPort } from './api/index.js';
 import { HttpsTransport, type ClusterEndpoint } from './cluster/index.js';
-import type { OpenJournalFile } from './journal/index.js';
 import { mkdir } from 'node:fs/promises';
 
 export interface NodeOptions {
@@ -20,8 +19,6 @@ export interface NodeOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Called once when the node must stop on its own (ShutDown command or a fatal error). */
   readonly onStop: (reason: StopReason) => void;
-  /** Opens the journal's files; a seam for tests that hold or fail a durable write. */
-  readonly openJournalFile?: OpenJournalFile;
 }
 
 /** The node in its role: the active controller or the passive backup. */
@@ -91,7 +88,6 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       transport,
       licence,
       ...(options.logContext === undefined ? {} : { logContext: options.logContext }),
-      ...(options.openJournalFile === undefined ? {} : { openJournalFile: options.openJournalFile }),
     });
   } catch (err) {
     await transport.close();

@@ -21,15 +21,8 @@ const maxFrameBytes = 256 * 1024;
 
 /**
  * Serves the active's journal to the passive as raw bytes — the copies stay
- * byte-identical — from (file, position) on and live, with a heartbeat frame
- * whenever the journal is idle.
- *
- * A batch goes out as soon as its write starts, before it is durable here: the two
- * disks then work at once, and the commit still waits for both. What that means
- * for the passive (docs/decisions.md): bytes may reach it that this node loses in
- * a crash of its machine — never committed ones. A Heartbeat's `lastEventId` says
- * what is durable here; a reader that asks beyond this node's end learns the end
- * (`JournalPositionInvalid` with `end`), so a passive can cut back what was never durable.
+ * byte-identical — from (file, position) on and live, only ever bytes that are
+ * durable here, with a heartbeat frame whenever the journal is idle.
  */
 export async function* serveJournal(o: JournalServerOptions, request: JournalStreamRequest, signal: AbortSignal): AsyncGenerator<JournalFrame> {
   const journal = o.journal();
@@ -66,26 +59,13 @@ export async function* serveJournal(o: JournalServerOptions, request: JournalStr
   try {
     while (!signal.aborted) {
       const at = journal.position();
-      const end = current === at.fileEventId ? at.written : (await stat(join(o.dir, journalFileName(current)))).size;
-      const writing = current === at.fileEventId ? journal.writing() : undefined;
-      const inWrite = writing !== undefined && writing.fileEventId === current && writing.position === end ? writing.bytes : undefined;
-      if (position > end + (inWrite?.length ?? 0)) {
-        throw new TandemError('JournalPositionInvalid', `Position ${position} is beyond the end (${end}) of journal file ${current} on the active node.`, {
-          fileEventId: current,
-          position,
-          end,
-        });
+      const end = current === at.fileEventId ? at.synced : (await stat(join(o.dir, journalFileName(current)))).size;
+      if (position > end) {
+        throw new TandemError('JournalPositionInvalid', `Position ${position} is beyond the end of journal file ${current}.`, { fileEventId: current, position });
       }
       if (position < end) {
         handle ??= await open(join(o.dir, journalFileName(current)), 'r');
         const bytes = await readWholeRecords(handle, position, end);
-        yield { TYPE: 'Records', fileEventId: current, position, bytes };
-        position += bytes.length;
-        continue;
-      }
-      if (inWrite !== undefined && position < end + inWrite.length) {
-        // Copied now: the writer reuses the buffer once its write ends.
-        const bytes = Buffer.from(wholeRecords(inWrite.subarray(position - end)));
         yield { TYPE: 'Records', fileEventId: current, position, bytes };
         position += bytes.length;
         continue;
@@ -104,9 +84,8 @@ export async function* serveJournal(o: JournalServerOptions, request: JournalStr
       }
       const now = o.clock.monotonic();
       if (current === at.fileEventId && now - lastHeartbeatAt >= o.heartbeatMs) {
-        // The reader has all there is; lastEventId says how much of it is durable here. Said at least once an
-        // interval even while writing goes on without pause, when the journal is never still for a whole interval:
-        // the passive couples on it.
+        // The reader has all that is synced. Said at least once an interval even while writing goes
+        // on without pause, when the journal is never still for a whole interval: the passive couples on it.
         lastHeartbeatAt = now;
         yield { TYPE: 'Heartbeat', fileEventId: current, position, lastEventId: journal.committedEventId, epoch: o.epoch() };
         continue;
@@ -132,7 +111,7 @@ async function changeOrTimeout(journal: Journal, since: { fileEventId: EventId; 
   const wait = linkedAbort(signal);
   const cancel = o.clock.timer(o.heartbeatMs, () => wait.abort(idle));
   try {
-    await journal.waitForSendable(since, wait.signal);
+    await journal.waitForChange(since, wait.signal);
     return true;
   } catch (err) {
     if (err === idle || signal.aborted) return false;
@@ -143,31 +122,18 @@ async function changeOrTimeout(journal: Journal, since: { fileEventId: EventId; 
   }
 }
 
-/** The last record boundary at or before `limit` in `bytes` (which start at one); 0 when the first record ends after `limit`. */
-function boundaryWithin(bytes: Buffer, limit: number): number {
-  let boundary = 0;
-  while (boundary + FRAME_HEADER_BYTES <= limit) {
-    const next = boundary + FRAME_HEADER_BYTES + bytes.readUInt32BE(boundary);
-    if (next > limit) break;
-    boundary = next;
-  }
-  return boundary;
-}
-
-/** A frame's worth of the whole records `bytes` holds: those within maxFrameBytes, or the first one alone when it is larger. */
-function wholeRecords(bytes: Buffer): Buffer {
-  if (bytes.length <= maxFrameBytes) return bytes;
-  const boundary = boundaryWithin(bytes, maxFrameBytes);
-  return bytes.subarray(0, boundary > 0 ? boundary : FRAME_HEADER_BYTES + bytes.readUInt32BE(0));
-}
-
 /** Reads [from, end) but stops at the last record boundary within maxFrameBytes, so a frame holds whole records only. */
 async function readWholeRecords(handle: FileHandle, from: number, end: number): Promise<Buffer> {
   const length = Math.min(end - from, maxFrameBytes);
   const buffer = Buffer.allocUnsafe(length);
   const { bytesRead } = await handle.read(buffer, 0, length, from);
   if (from + bytesRead === end) return buffer.subarray(0, bytesRead);
-  const boundary = boundaryWithin(buffer, bytesRead);
+  let boundary = 0;
+  while (boundary + FRAME_HEADER_BYTES <= bytesRead) {
+    const next = boundary + FRAME_HEADER_BYTES + buffer.readUInt32BE(boundary);
+    if (next > bytesRead) break;
+    boundary = next;
+  }
   if (boundary === 0) {
     // One record larger than a frame: send it whole.
     const size = FRAME_HEADER_BYTES + buffer.readUInt32BE(0);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { TandemError, asEpoch, hasCode, type Clock, type Epoch, type EventId, type LogContext, type Logger, type NodeId } from '../common/index.js';
 import type { ControllerConfig } from '../config/index.js';
-import { cutJournal, type OpenJournalFile } from '../journal/index.js';
+import { cutJournal } from '../journal/index.js';
 import { activeIdOf, nodeIdSchema, type ClusterSetting, type ClusterState } from '../state/index.js';
 import { parseClusterNodeCommand } from '../workflow/index.js';
 import {
@@ -130,7 +130,6 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
     onStop: (reason: StopReason) => void;
     hooks: RoleHooks;
     eventBufferSize?: number;
-    openJournalFile?: OpenJournalFile;
   } {
     const o = this.#o;
     return {
@@ -144,7 +143,6 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
       onStop: o.onStop,
       hooks: this.#hooks(),
       ...(o.eventBufferSize === undefined ? {} : { eventBufferSize: o.eventBufferSize }),
-      ...(o.openJournalFile === undefined ? {} : { openJournalFile: o.openJournalFile }),
     };
   }
 
@@ -196,10 +194,6 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
         fenced = true;
       }
       this.#logger.warn({ epoch: reason.epoch, source: reason.source, fenced }, 'this node is not active any more; rejoining as passive');
-    } else if (reason.kind === 'UnconfirmedTail') {
-      knownSetting = reason.setting;
-      const cut = await cutJournal(this.#stateDir, reason.cutTo, `NotDurableOnActive-${reason.cutTo.position}`);
-      this.#logger.warn({ cutTo: reason.cutTo, keptFiles: cut.keptFiles, cutBytes: cut.cutBytes }, 'journal cut back to where the active node ends; the cut bytes are kept beside it');
     } else {
       this.#logger.info('handed over; continuing as passive');
     }

@@ -165,7 +165,6 @@ export class Controller implements RolePort, RoleEndpoint {
       clock: this.#clock,
       logger: this.#options.logger,
       snapshot: () => toSnapshot(this.#state),
-      ...(this.#options.openJournalFile === undefined ? {} : { openFile: this.#options.openJournalFile }),
       // Files go only when released: at once when standalone, once the passive has them when appointed.
       autoRelease: false,
       // Replay streams record by record: a million-event journal is never held in memory at once.

@@ -7,13 +7,12 @@ import {
   Wakeup,
   asEpoch,
   asEventId,
-  hasCode,
   linkedAbort,
   type Epoch,
   type EventId,
   type Logger,
 } from '../common/index.js';
-import { JournalReplica, type JournalRecord } from '../journal/index.js';
+import { JournalReplica, type JournalRecord, type OpenJournalFile } from '../journal/index.js';
 import { ReadModel } from '../readmodel/index.js';
 import { applyEvent, emptyState, fromSnapshot, latestWorkflow, parseEvent, type ClusterSetting, type ControllerState } from '../state/index.js';
 import { parseClusterNodeCommand, parseControllerCommand } from '../workflow/index.js';
@@ -33,6 +32,8 @@ export interface PassiveNodeOptions extends NodeOptions {
   readonly knownSetting?: ClusterSetting;
   /** Lost the active role without learning where to cut: replicate nothing until the active node says (ClusterStartBackupNode). */
   readonly fenced?: boolean;
+  /** Opens the replicated journal's files; a seam for tests that hold or fail an fdatasync. */
+  readonly openJournalFile?: OpenJournalFile;
 }
 
 type Phase = 'created' | 'running' | 'closed';
@@ -86,12 +87,6 @@ export class PassiveNode implements RolePort, RoleEndpoint {
   readonly #pendingSteps: Promise<void>[] = [];
   /** Files before this one were released (a deletion that failed is logged and done with the next file). */
   #releasedBefore: EventId = asEventId(0);
-  /**
-   * Event frames of the newest file the active has not said are durable there yet (its
-   * Heartbeat's lastEventId does), oldest first. The active sends a batch while it writes
-   * it: if its machine then crashes, it comes back without these, and only these may be cut.
-   */
-  readonly #unconfirmed: { readonly fileEventId: EventId; readonly position: number; readonly lastEventId: EventId }[] = [];
 
   private constructor(options: PassiveNodeOptions) {
     this.#o = options;
@@ -146,12 +141,6 @@ export class PassiveNode implements RolePort, RoleEndpoint {
           'This data directory holds the journal of a node that ran alone (as primary); a backup needs an empty data directory or the pair’s journal. Start it without is-backup, or give the backup a new data directory.',
           { dataDir: this.#o.dataDir },
         );
-      }
-      if (this.#readModel.lastEventId > recovered.lastEventId) {
-        // It holds events this journal no longer has (cut back after a failover, or after the
-        // active came back without a tail it had sent): derived data, so start it afresh.
-        this.#logger.warn({ readModel: this.#readModel.lastEventId, journal: recovered.lastEventId }, 'read model is ahead of the journal; rebuilding it');
-        await this.#readModel.reset();
       }
       this.#state = state;
       this.#acked = recovered.lastEventId;
@@ -307,15 +296,6 @@ export class PassiveNode implements RolePort, RoleEndpoint {
         }
       } catch (err) {
         if (signal.aborted) return;
-        await this.#durableSteps;
-        const cutTo = this.#unconfirmedCut(err);
-        if (cutTo !== undefined && !this.#leaving) {
-          // The state holds the events to cut: the owner cuts the journal and reopens this node from it.
-          this.#leaving = true;
-          this.#logger.warn({ cutTo, end: this.#replica!.end() }, 'the active node came back without the end of what it sent, which it never wrote durably; cutting that off here');
-          this.#o.hooks.stepDown({ kind: 'UnconfirmedTail', cutTo, ...(this.#setting === undefined ? {} : { setting: this.#setting }) });
-          return;
-        }
         this.#problem.set(err, `cannot stream the journal from the active node at ${uri}`);
       } finally {
         // What was written is acknowledged (or has failed) before the stream is asked again or a handover counts.
@@ -329,7 +309,6 @@ export class PassiveNode implements RolePort, RoleEndpoint {
 
   async #onFrame(frame: JournalFrame, signal: AbortSignal): Promise<void> {
     if (frame.TYPE === 'Heartbeat') {
-      this.#confirm(frame.lastEventId);
       const end = this.#replica!.end();
       this.#caughtUp = end !== undefined && end.fileEventId === frame.fileEventId && end.position === frame.position;
       // Behind the frames before it: asking to couple depends on the cluster state they leave.
@@ -345,7 +324,6 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     const { records, durable } = await this.#replica!.writeAndSync(frame.fileEventId, frame.position, frame.bytes);
     // Handled in its step, which may run only after a later frame's fdatasync has failed too.
     durable.catch(() => undefined);
-    this.#noteUnconfirmed(frame.fileEventId, frame.position, records);
     // In frame order (the replica's fdatasyncs end in the order they were queued).
     const step = this.#durableSteps.then(async () => {
       await durable;
@@ -404,38 +382,6 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       this.#releasedBefore = inPlace;
       await this.#replica!.release(inPlace).catch((err: unknown) => this.#logger.warn({ err }, 'could not delete replicated journal files a newer one replaces'));
     }
-  }
-
-  /** Keeps the frame's place until the active says its events are durable there; frames of a newer file confirm all of older ones. */
-  #noteUnconfirmed(fileEventId: EventId, position: number, records: readonly JournalRecord[]): void {
-    const last = records[records.length - 1];
-    if (last?.kind !== 'events') return;
-    const lastEventId = last.body[last.body.length - 1]!.eventId;
-    // A newer file's bytes are sent only once the files before it are complete and durable on the active.
-    if (this.#unconfirmed[0] !== undefined && this.#unconfirmed[0].fileEventId !== fileEventId) this.#unconfirmed.length = 0;
-    this.#unconfirmed.push({ fileEventId, position, lastEventId });
-  }
-
-  /** The active says everything up to `durable` is durable there. */
-  #confirm(durable: EventId): void {
-    let confirmed = 0;
-    while (confirmed < this.#unconfirmed.length && this.#unconfirmed[confirmed]!.lastEventId <= durable) confirmed += 1;
-    if (confirmed > 0) this.#unconfirmed.splice(0, confirmed);
-  }
-
-  /**
-   * Where this node's copy must be cut back to when the active refused to stream from its
-   * end because its own journal ends before (JournalPositionInvalid with `end`): the start
-   * of a frame it never said was durable — it lost it in a crash before it wrote it, so no
-   * one was answered on it. Undefined for any other end (an older copy of the active's
-   * journal put back, say): that is not for this node to cut, and the problem stays shown.
-   */
-  #unconfirmedCut(err: unknown): { readonly fileEventId: EventId; readonly position: number } | undefined {
-    if (!hasCode(err, 'JournalPositionInvalid')) return undefined;
-    const { fileEventId, end } = err.arguments;
-    const own = this.#replica!.end();
-    if (own === undefined || fileEventId !== own.fileEventId || typeof end !== 'number' || end >= own.position) return undefined;
-    return this.#unconfirmed.some((f) => f.fileEventId === own.fileEventId && f.position === end) ? { fileEventId: own.fileEventId, position: end } : undefined;
   }
 
   /** Waits for the frames' steps, at most `ms`. */

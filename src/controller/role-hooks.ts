@@ -1,19 +1,12 @@
 import type { Clock, Epoch, Logger, NodeId, TandemError } from '../common/index.js';
 import type { ControllerConfig } from '../config/index.js';
 import type { ClusterEndpoint, ClusterTiming, ConsentRequest, WitnessVerdict } from '../cluster/index.js';
-import type { JournalPoint, OpenJournalFile } from '../journal/index.js';
 import type { ClusterSetting, LastFailover } from '../state/index.js';
 
-/** Why a node gives up its role and reopens as passive. */
+/** Why an active node gives up its role. */
 export type StepDown =
   /** It handed the role over on purpose; its journal is the new active's prefix. */
   | { readonly kind: 'SwitchedOver' }
-  /**
-   * A passive holds a tail the active sent while writing it but came back without (its
-   * machine crashed first, so nothing in it was committed): the journal is cut back to
-   * `cutTo` and the node reopens from it.
-   */
-  | { readonly kind: 'UnconfirmedTail'; readonly cutTo: JournalPoint; readonly setting?: ClusterSetting }
   /** It learnt of a higher epoch: another node took over, and its own tail past the failover point must go. */
   | {
       readonly kind: 'Lost';
@@ -63,6 +56,4 @@ export interface NodeOptions {
   readonly onStop: (reason: StopReason) => void;
   /** How many recent events `GET /event` can serve without answering Torn. */
   readonly eventBufferSize?: number;
-  /** Opens the journal's files (the active's and the passive's copy); a seam for tests that hold or fail a durable write. */
-  readonly openJournalFile?: OpenJournalFile;
 }

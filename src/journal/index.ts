@@ -11,7 +11,7 @@ export type {
   JournalReplay,
   Recovered,
 } from './journal-types.js';
-export type { BatchInWrite, JournalStats } from './journal-writer.js';
+export type { JournalStats } from './journal-writer.js';
 export type { TornTail } from './journal-recovery.js';
 export type { StampedEvent, JournalHeader, Narrowed } from './journal-records.js';
 /** Narrow decoded header and event-record bodies (for a replica checking what it receives). */

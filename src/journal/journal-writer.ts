@@ -22,17 +22,6 @@ interface RotateOp {
 
 type WriteOp = { readonly kind: 'batch'; readonly batch: WriteBatch } | RotateOp;
 
-/**
- * The bytes of the batch whose write is under way, at `position` of file
- * `fileEventId`. `bytes` is a view into a buffer the writer reuses once the write
- * has ended: copy it before awaiting anything.
- */
-export interface BatchInWrite {
-  readonly fileEventId: EventId;
-  readonly position: number;
-  readonly bytes: Buffer;
-}
-
 /** Counters for tests, the benchmark and metrics. */
 export interface JournalStats {
   appends: number;
@@ -50,8 +39,6 @@ export interface WriterOptions {
   readonly logger: Logger;
   /** Called after bytes became durable or a new file was put in place. */
   readonly onProgress: () => void;
-  /** Called when the write of a batch starts (`writing()` shows it). */
-  readonly onWriting: () => void;
   readonly onRotated: (fileEventId: EventId) => void;
 }
 
@@ -74,8 +61,6 @@ export class JournalWriter {
   #draining: Promise<void> | undefined;
   #failure: TandemError | undefined;
   #committedEventId: EventId;
-  /** The batch whose write call is under way: its bytes are not on disk yet. */
-  #writing: BatchInWrite | undefined;
   readonly stats: JournalStats = { appends: 0, writes: 0, syncs: 0, bytes: 0, rotations: 0 };
 
   constructor(options: WriterOptions, file: CurrentFile, committedEventId: EventId) {
@@ -95,11 +80,6 @@ export class JournalWriter {
 
   position(): { fileEventId: EventId; written: number; synced: number } {
     return { fileEventId: this.#file.fileEventId, written: this.#file.written, synced: this.#file.synced };
-  }
-
-  /** The batch being written right now, which starts where `written` ends; undefined between writes. */
-  writing(): BatchInWrite | undefined {
-    return this.#writing;
   }
 
   /** Queues one encoded record; the promise resolves once it is durable. */
@@ -191,15 +171,8 @@ export class JournalWriter {
 
   async #writeBatch(batch: WriteBatch): Promise<void> {
     const file = this.#file;
-    // Shown while it is written, so the passive can have it on its way before it is durable here.
-    this.#writing = { fileEventId: file.fileEventId, position: file.written, bytes: batch.buffer.subarray(0, batch.length) };
-    this.#options.onWriting();
-    try {
-      // With durable writes (O_DSYNC) this is the write and the fdatasync in one.
-      await writeFully(file.handle, batch.buffer, batch.length, file.written);
-    } finally {
-      this.#writing = undefined;
-    }
+    // With durable writes (O_DSYNC) this is the write and the fdatasync in one.
+    await writeFully(file.handle, batch.buffer, batch.length, file.written);
     file.written += batch.length;
     this.stats.writes += 1;
     this.stats.bytes += batch.length;

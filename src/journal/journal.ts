@@ -24,7 +24,7 @@ import type {
   JournalPositionInfo,
   Recovered,
 } from './journal-types.js';
-import { JournalWriter, type BatchInWrite, type JournalStats } from './journal-writer.js';
+import { JournalWriter, type JournalStats } from './journal-writer.js';
 import { encodeBody, encodeFrames, FRAME_HEADER_BYTES } from './record-codec.js';
 
 /** The file appends go to, as far as the rotation policy is concerned (it may not be on disk yet). */
@@ -63,8 +63,6 @@ export class Journal {
   readonly #autoRelease: boolean;
   readonly #journalId: string;
   readonly #waiters = new ChangeWaiters();
-  /** Readers that also take the batch being written (the journal server): woken when a write starts, too. */
-  readonly #sendWaiters = new ChangeWaiters();
   #lifecycle: Lifecycle = { kind: 'open' };
   #file: AppendFile;
   #lastEventId: EventId;
@@ -91,7 +89,6 @@ export class Journal {
         openFile: options.openFile ?? openJournalFile,
         logger,
         onProgress: () => this.#notify(),
-        onWriting: () => this.#notifySenders(),
         onRotated: () => this.#scheduleHousekeeping(),
       },
       current,
@@ -211,11 +208,6 @@ export class Journal {
     return this.#writer.position();
   }
 
-  /** The batch whose write is under way (it starts where `position().written` ends); copy its bytes before awaiting. */
-  writing(): BatchInWrite | undefined {
-    return this.#writer.writing();
-  }
-
   stats(): Readonly<JournalStats> {
     return { ...this.#writer.stats };
   }
@@ -241,18 +233,6 @@ export class Journal {
     return this.#waiters.wait(since, signal);
   }
 
-  /**
-   * As `waitForChange`, but also resolves when bytes past `since` are only written,
-   * or being written (`writing()`): for a reader that may pass on bytes before they are durable.
-   */
-  waitForSendable(since: JournalPoint, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.reject(signal.reason);
-    if (this.#sendableSince(since)) return Promise.resolve();
-    const stopped = this.#stoppedError();
-    if (stopped !== undefined) return Promise.reject(stopped);
-    return this.#sendWaiters.wait(since, signal);
-  }
-
   /** Writes and syncs pending appends, closes the file and unlocks the directory. Idempotent. */
   close(): Promise<void> {
     if (this.#lifecycle.kind === 'closing') return this.#lifecycle.done;
@@ -267,9 +247,7 @@ export class Journal {
 
   async #shutdown(): Promise<void> {
     // Live readers learn first: nothing more will come.
-    const closed = new TandemError('ShuttingDown', 'The journal is closed.', { dir: this.#dir });
-    this.#waiters.stop(closed);
-    this.#sendWaiters.stop(closed);
+    this.#waiters.stop(new TandemError('ShuttingDown', 'The journal is closed.', { dir: this.#dir }));
     try {
       await this.#writer.close();
       await this.#housekeeping;
@@ -317,27 +295,11 @@ export class Journal {
     return at.fileEventId > since.fileEventId || (at.fileEventId === since.fileEventId && at.synced > since.position);
   }
 
-  #sendableSince(since: JournalPoint): boolean {
-    const at = this.#writer.position();
-    if (at.fileEventId !== since.fileEventId) return at.fileEventId > since.fileEventId;
-    const writing = this.#writer.writing();
-    const end = writing === undefined ? at.written : writing.position + writing.bytes.length;
-    return end > since.position;
-  }
-
   #notify(): void {
-    this.#notifySenders();
     if (this.#waiters.size === 0) return;
     const stopped = this.#stoppedError();
     if (stopped !== undefined) this.#waiters.stop(stopped);
     else this.#waiters.notify((since) => this.#changedSince(since));
-  }
-
-  #notifySenders(): void {
-    if (this.#sendWaiters.size === 0) return;
-    const stopped = this.#stoppedError();
-    if (stopped !== undefined) this.#sendWaiters.stop(stopped);
-    else this.#sendWaiters.notify((since) => this.#sendableSince(since));
   }
 
   #scheduleHousekeeping(): void {

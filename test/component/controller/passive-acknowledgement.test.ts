@@ -3,9 +3,9 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { clusterTiming, InMemoryNetwork, type AckFrame } from '../../../src/cluster/index.js';
-import { asEpoch, asEventId, asNodeId, ManualClock, silentLogger, TandemError, type EventId } from '../../../src/common/index.js';
+import { asEpoch, asEventId, asNodeId, ManualClock, silentLogger, type EventId } from '../../../src/common/index.js';
 import { loadControllerConfig } from '../../../src/config/index.js';
-import { PassiveNode, type StepDown, type StopReason } from '../../../src/controller/index.js';
+import { PassiveNode, type StopReason } from '../../../src/controller/index.js';
 import { Journal, journalFileName, type JournalRecord, type OpenJournalFile } from '../../../src/journal/index.js';
 import { emptyState, toSnapshot } from '../../../src/state/index.js';
 import { ScriptedEndpoint } from '../transport/scripted-endpoint.js';
@@ -37,7 +37,6 @@ async function openPassive(
   t: TestContext,
   openFile: OpenJournalFile,
   onStop: (reason: StopReason) => void = () => undefined,
-  stepDown: (reason: StepDown) => void = () => assert.fail('the passive must not step down'),
 ): Promise<{ passive: PassiveNode; active: ScriptedEndpoint; stateDir: string }> {
   const base = await tempDir(t, 'tandem-passive-');
   const configDir = join(base, 'config');
@@ -63,7 +62,7 @@ async function openPassive(
       witnessRegistered: () => true,
       mayTakeAuthority: () => ({ ok: true }),
       viewChanged: () => undefined,
-      stepDown,
+      stepDown: () => assert.fail('the passive must not step down'),
       takeOver: () => assert.fail('the passive must not take over'),
     },
   });
@@ -202,65 +201,4 @@ void test('an event that does not fit the state stops the passive; it was durabl
   await until('the record acknowledged (it is durable here)', () => acks.at(-1) === lastEventIdOf(e2));
   assert.equal(passive.readEvents(lastEventIdOf(e1), 10).TYPE, 'Empty', 'readers never see the event');
   assert.equal(stops.length, 1, 'stopped once');
-});
-
-const setting = { idToUri: { Primary: activeUri, Backup: backupUri }, activeId: 'Primary' };
-
-/** The active's answer to a stream asked from beyond its end: it ends at `end` of `record`'s file. */
-function beyondEnd(record: JournalRecord, askedAt: number, end: number): TandemError {
-  return new TandemError('JournalPositionInvalid', `Position ${askedAt} is beyond the end (${end}) of journal file ${record.fileEventId} on the active node.`, {
-    fileEventId: record.fileEventId,
-    position: askedAt,
-    end,
-  });
-}
-
-/** The active streamed e1 (said durable by a heartbeat), then e2 and e3 while it wrote them; its stream then breaks off. */
-async function passiveWithUnconfirmedTail(t: TestContext): Promise<{
-  passive: PassiveNode;
-  active: ScriptedEndpoint;
-  stepDowns: StepDown[];
-  records: readonly JournalRecord[];
-}> {
-  const { records, journalId } = await activeJournal(t, 3);
-  const [head, snapshot, e1, e2, e3] = records;
-  const stepDowns: StepDown[] = [];
-  const { passive, active } = await openPassive(t, faultyFiles().openFile, undefined, (reason) => stepDowns.push(reason));
-  const acks = await replicating(t, passive, journalId);
-  active.journal.push(frameOf(head!, Buffer.concat([head!.raw, snapshot!.raw, e1!.raw])));
-  active.journal.push({ TYPE: 'Heartbeat', fileEventId: e1!.fileEventId, position: e1!.nextPosition, lastEventId: lastEventIdOf(e1), epoch: asEpoch(0) });
-  active.journal.push(frameOf(e2!), frameOf(e3!));
-  await until('the last events acknowledged', () => acks.at(-1) === lastEventIdOf(e3));
-  return { passive, active, stepDowns, records };
-}
-
-void test('an active that comes back without records it sent but never said were durable makes the passive cut them off', async (t) => {
-  const { active, stepDowns, records } = await passiveWithUnconfirmedTail(t);
-  const [, , , e2, e3] = records;
-  // Its machine went down while it wrote e2 and e3: it comes back ending where e2 begins.
-  active.journal.fail(beyondEnd(e2!, e3!.nextPosition, e2!.position));
-  await until('the passive stepping down', () => stepDowns.length > 0);
-  assert.deepEqual(stepDowns, [{ kind: 'UnconfirmedTail', cutTo: { fileEventId: e2!.fileEventId, position: e2!.position }, setting }]);
-});
-
-void test('the passive cuts off nothing the active said was durable', async (t) => {
-  for (const [what, end, durable] of [
-    ['an end before records a heartbeat said were durable (an older copy of the journal put back)', 'e1', 'e1'],
-    ['an end that a heartbeat has since passed', 'e2', 'e2'],
-  ] as const) {
-    await t.test(what, async (t) => {
-      const { passive, active, stepDowns, records } = await passiveWithUnconfirmedTail(t);
-      const [, , e1, e2, e3] = records;
-      const byName = { e1: e1!, e2: e2! };
-      if (durable === 'e2') active.journal.push({ TYPE: 'Heartbeat', fileEventId: e2!.fileEventId, position: e3!.nextPosition, lastEventId: lastEventIdOf(e2), epoch: asEpoch(0) });
-      active.journal.fail(beyondEnd(e3!, e3!.nextPosition, byName[end].position));
-      const problem = await waitFor('the refusal shown', () => {
-        const p = passive.clusterView(true)['problem'] as { code: string } | undefined;
-        return p?.code === 'JournalPositionInvalid' ? p : undefined;
-      });
-      assert.equal(problem.code, 'JournalPositionInvalid');
-      assert.deepEqual(stepDowns, [], 'nothing is cut');
-      assert.equal((passive.clusterView(true)['journal'] as { position: number }).position, e3!.nextPosition, 'the copy is whole');
-    });
-  }
 });

@@ -125,8 +125,6 @@ export function faultyFiles(): {
     if (failure !== undefined) throw failure;
     syncs += 1;
     await hold;
-    // A failure set while held fails the held write too: its bytes never reach the file.
-    if (failure !== undefined) throw failure;
     return op();
   };
   const openFile: OpenJournalFile = async (path, mode, durableWrites) => {
