@@ -22,11 +22,18 @@ async function activeJournal(
   rotateAfter = Infinity,
   versionIdOf = (v: number) => v,
 ): Promise<{ records: readonly JournalRecord[]; journalId: string }> {
+  const records: unknown[][] = [];
+  for (let v = 1; v <= versions; v += 1) records.push([{ TYPE: 'WorkflowDeployed', workflow: { path: 'w', versionId: versionIdOf(v), instructions: [{ TYPE: 'Finish' }] } }]);
+  return journalOf(t, records, rotateAfter);
+}
+
+/** A real journal of the active: header, snapshot, then one record per element of `records`, rotated after the `rotateAfter`-th. */
+async function journalOf(t: TestContext, records: readonly (readonly unknown[])[], rotateAfter = Infinity): Promise<{ records: readonly JournalRecord[]; journalId: string }> {
   const dir = await tempDir(t, 'tandem-active-');
   const { journal } = await Journal.open(journalOptions(dir, { sync: false, autoRelease: false, snapshot: () => toSnapshot(emptyState()) }));
-  for (let v = 1; v <= versions; v += 1) {
-    if (v === rotateAfter + 1) await journal.rotate();
-    await journal.append([{ TYPE: 'WorkflowDeployed', workflow: { path: 'w', versionId: versionIdOf(v), instructions: [{ TYPE: 'Finish' }] } }]).committed;
+  for (const [i, events] of records.entries()) {
+    if (i === rotateAfter) await journal.rotate();
+    await journal.append(events).committed;
   }
   const { journalId } = journal;
   await journal.close();
@@ -37,6 +44,7 @@ async function openPassive(
   t: TestContext,
   openFile: OpenJournalFile,
   onStop: (reason: StopReason) => void = () => undefined,
+  takeOver: (reason: { readonly kind: string }) => void = () => assert.fail('the passive must not take over'),
 ): Promise<{ passive: PassiveNode; active: ScriptedEndpoint; stateDir: string }> {
   const base = await tempDir(t, 'tandem-passive-');
   const configDir = join(base, 'config');
@@ -63,15 +71,15 @@ async function openPassive(
       mayTakeAuthority: () => ({ ok: true }),
       viewChanged: () => undefined,
       stepDown: () => assert.fail('the passive must not step down'),
-      takeOver: () => assert.fail('the passive must not take over'),
+      takeOver,
     },
   });
   t.after(() => passive.close());
   return { passive, active, stateDir: join(base, 'data', 'state') };
 }
 
-/** Starts the passive replicating from the scripted active, and collects the acknowledgements it sends. */
-async function replicating(t: TestContext, passive: PassiveNode, journalId: string): Promise<EventId[]> {
+/** Collects the acknowledgements the passive sends, as the active's acknowledgement stream takes them. */
+function readAcks(t: TestContext, passive: PassiveNode): EventId[] {
   const acks: EventId[] = [];
   const reading = new AbortController();
   t.after(() => reading.abort());
@@ -80,7 +88,17 @@ async function replicating(t: TestContext, passive: PassiveNode, journalId: stri
   })().catch((err: unknown) => {
     if (!reading.signal.aborted) throw err;
   });
+  return acks;
+}
+
+async function startReplicating(passive: PassiveNode, journalId: string): Promise<void> {
   await passive.clusterCommand({ TYPE: 'ClusterStartBackupNode', setting: { idToUri: { Primary: activeUri, Backup: backupUri }, activeId: 'Primary' }, journalId, epoch: asEpoch(0) });
+}
+
+/** Starts the passive replicating from the scripted active, and collects the acknowledgements it sends. */
+async function replicating(t: TestContext, passive: PassiveNode, journalId: string): Promise<EventId[]> {
+  const acks = readAcks(t, passive);
+  await startReplicating(passive, journalId);
   return acks;
 }
 
@@ -201,4 +219,26 @@ void test('an event that does not fit the state stops the passive; it was durabl
   await until('the record acknowledged (it is durable here)', () => acks.at(-1) === lastEventIdOf(e2));
   assert.equal(passive.readEvents(lastEventIdOf(e1), 10).TYPE, 'Empty', 'readers never see the event');
   assert.equal(stops.length, 1, 'stopped once');
+});
+
+void test('a SwitchedOver naming the passive makes it take over only once its acknowledgement is out, also when it is applied first', async (t) => {
+  const setting = { Primary: activeUri, Backup: backupUri };
+  const { records, journalId } = await journalOf(t, [
+    [{ TYPE: 'ClusterNodesAppointed', idToUri: setting, activeId: 'Primary' }],
+    [{ TYPE: 'ClusterCouplingPrepared', activeId: 'Primary' }, { TYPE: 'ClusterCoupled', activeId: 'Primary' }],
+    [{ TYPE: 'ClusterSwitchedOver', activeId: 'Backup' }],
+  ]);
+  const [head, snapshot, appointed, coupled, switched] = records;
+  const takeOvers: { readonly kind: string }[] = [];
+  const { passive, active } = await openPassive(t, faultyFiles().openFile, undefined, (reason) => takeOvers.push(reason));
+  // Nobody reads the acknowledgement stream yet: the active has not taken any acknowledgement.
+  await startReplicating(passive, journalId);
+  active.journal.push(frameOf(head!, Buffer.concat([head!.raw, snapshot!.raw, appointed!.raw, coupled!.raw])), frameOf(switched!));
+  await until('the SwitchedOver applied', () => (passive.clusterView(false) as { TYPE?: string }).TYPE === 'SwitchedOver');
+  assert.deepEqual(takeOvers, [], 'applied but not acknowledged: the old active may not know yet');
+
+  const acks = readAcks(t, passive);
+  await until('the passive taking over', () => takeOvers.length > 0);
+  assert.deepEqual(takeOvers, [{ kind: 'SwitchedOver' }]);
+  assert.equal(acks.at(-1), lastEventIdOf(switched), 'the acknowledgement of the SwitchedOver went out first');
 });
