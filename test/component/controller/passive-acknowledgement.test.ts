@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { clusterTiming, InMemoryNetwork, type AckFrame } from '../../../src/cluster/index.js';
+import { clusterTiming, InMemoryNetwork, type AckFrame, type ConsentRequest } from '../../../src/cluster/index.js';
 import { asEpoch, asEventId, asNodeId, ManualClock, silentLogger, type EventId } from '../../../src/common/index.js';
 import { loadControllerConfig } from '../../../src/config/index.js';
 import { PassiveNode, type StopReason } from '../../../src/controller/index.js';
@@ -40,12 +40,20 @@ async function journalOf(t: TestContext, records: readonly (readonly unknown[])[
   return { records: await allRecords(dir), journalId };
 }
 
+interface PassiveHooks {
+  readonly onStop?: (reason: StopReason) => void;
+  readonly takeOver?: (reason: { readonly kind: string }) => void;
+  readonly consent?: (request: ConsentRequest) => void;
+}
+
 async function openPassive(
   t: TestContext,
   openFile: OpenJournalFile,
-  onStop: (reason: StopReason) => void = () => undefined,
-  takeOver: (reason: { readonly kind: string }) => void = () => assert.fail('the passive must not take over'),
-): Promise<{ passive: PassiveNode; active: ScriptedEndpoint; stateDir: string }> {
+  hooks: PassiveHooks = {},
+): Promise<{ passive: PassiveNode; active: ScriptedEndpoint; stateDir: string; clock: ManualClock }> {
+  const { onStop = () => undefined, takeOver = () => assert.fail('the passive must not take over'), consent = () => undefined } = hooks;
+  // A manual clock that moves only when a test says: until then no heartbeat falls due and the failover watchdog stays asleep.
+  const clock = new ManualClock();
   const base = await tempDir(t, 'tandem-passive-');
   const configDir = join(base, 'config');
   await mkdir(configDir, { recursive: true });
@@ -58,15 +66,17 @@ async function openPassive(
     dataDir: join(base, 'data'),
     nodeId: asNodeId('Backup'),
     version: 'test',
-    // A manual clock that never moves: no heartbeat falls due and the failover watchdog stays asleep.
-    clock: new ManualClock(),
+    clock,
     logger: silentLogger(),
     onStop,
     transport: network.transport(),
     openJournalFile: openFile,
     hooks: {
       timing: clusterTiming(500, 2_500),
-      consent: async () => ({ granted: false, reason: 'not in this test' }),
+      consent: async (request) => {
+        consent(request);
+        return { granted: false, reason: 'not in this test' };
+      },
       witnessRegistered: () => true,
       mayTakeAuthority: () => ({ ok: true }),
       viewChanged: () => undefined,
@@ -75,7 +85,7 @@ async function openPassive(
     },
   });
   t.after(() => passive.close());
-  return { passive, active, stateDir: join(base, 'data', 'state') };
+  return { passive, active, stateDir: join(base, 'data', 'state'), clock };
 }
 
 /** Collects the acknowledgements the passive sends, as the active's acknowledgement stream takes them. */
@@ -205,7 +215,7 @@ void test('an event that does not fit the state stops the passive; it was durabl
   const { records, journalId } = await activeJournal(t, 2, Infinity, () => 1);
   const [head, snapshot, e1, e2] = records;
   const stops: StopReason[] = [];
-  const { passive, active } = await openPassive(t, faultyFiles().openFile, (reason) => stops.push(reason));
+  const { passive, active } = await openPassive(t, faultyFiles().openFile, { onStop: (reason) => stops.push(reason) });
   const acks = await replicating(t, passive, journalId);
   active.journal.push(frameOf(head!, Buffer.concat([head!.raw, snapshot!.raw, e1!.raw])));
   await until('the first events acknowledged', () => acks.at(-1) === lastEventIdOf(e1));
@@ -230,7 +240,7 @@ void test('a SwitchedOver naming the passive makes it take over only once its ac
   ]);
   const [head, snapshot, appointed, coupled, switched] = records;
   const takeOvers: { readonly kind: string }[] = [];
-  const { passive, active } = await openPassive(t, faultyFiles().openFile, undefined, (reason) => takeOvers.push(reason));
+  const { passive, active } = await openPassive(t, faultyFiles().openFile, { takeOver: (reason) => takeOvers.push(reason) });
   // Nobody reads the acknowledgement stream yet: the active has not taken any acknowledgement.
   await startReplicating(passive, journalId);
   active.journal.push(frameOf(head!, Buffer.concat([head!.raw, snapshot!.raw, appointed!.raw, coupled!.raw])), frameOf(switched!));
@@ -241,4 +251,51 @@ void test('a SwitchedOver naming the passive makes it take over only once its ac
   await until('the passive taking over', () => takeOvers.length > 0);
   assert.deepEqual(takeOvers, [{ kind: 'SwitchedOver' }]);
   assert.equal(acks.at(-1), lastEventIdOf(switched), 'the acknowledgement of the SwitchedOver went out first');
+});
+
+/** Moves the passive's clock on by `ms` in steps of `step`, letting its tasks run after each. */
+async function elapse(clock: ManualClock, ms: number, step = 100): Promise<void> {
+  for (let passed = 0; passed < ms; passed += step) {
+    clock.advance(step);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+void test('a silent active is failed over from only on what the passive has applied: frames still in their fdatasync may say the pair is no longer coupled', async (t) => {
+  const setting = { Primary: activeUri, Backup: backupUri };
+  const { records, journalId } = await journalOf(t, [
+    [{ TYPE: 'ClusterNodesAppointed', idToUri: setting, activeId: 'Primary' }],
+    [{ TYPE: 'ClusterCouplingPrepared', activeId: 'Primary' }, { TYPE: 'ClusterCoupled', activeId: 'Primary' }],
+    // The active went on alone, with the watch's consent, then fell silent.
+    [{ TYPE: 'ClusterPassiveLost', id: 'Backup' }],
+  ]);
+  const [head, snapshot, appointed, coupled, passiveLost] = records;
+  for (const held of [false, true]) {
+    await t.test(held ? 'the last frame says PassiveLost: no failover' : 'coupled and silent: the passive asks to fail over', async (t) => {
+      const consents: ConsentRequest[] = [];
+      const files = faultyFiles();
+      const { passive, active, clock } = await openPassive(t, files.openFile, { consent: (request) => consents.push(request) });
+      const acks = await replicating(t, passive, journalId);
+      active.journal.push(frameOf(head!, Buffer.concat([head!.raw, snapshot!.raw, appointed!.raw, coupled!.raw])));
+      await until('the coupled state acknowledged', () => acks.at(-1) === lastEventIdOf(coupled));
+      if (!held) {
+        await elapse(clock, 5_000);
+        await until('the passive asking to fail over', () => consents.length > 0);
+        assert.deepEqual(consents[0], { ask: 'FailedOver', epoch: asEpoch(0), lostNodeId: 'Primary' });
+        return;
+      }
+      let release = (): void => undefined;
+      files.holdSyncs(new Promise((resolve) => (release = resolve)));
+      active.journal.push(frameOf(passiveLost!));
+      await until('the PassiveLost frame written', () => (passive.clusterView(true)['journal'] as { position: number }).position === passiveLost!.nextPosition);
+      // The active is silent long enough while that frame's fdatasync is held.
+      await elapse(clock, 5_000);
+      assert.equal((passive.clusterView(false) as { TYPE?: string }).TYPE, 'Coupled', 'the frame is not applied yet');
+      release();
+      await until('the PassiveLost applied', () => (passive.clusterView(false) as { TYPE?: string }).TYPE === 'PassiveLost');
+      await elapse(clock, 5_000);
+      assert.deepEqual(consents, [], 'no failover was asked for');
+      assert.equal(active.commands.filter((c) => (c as { TYPE?: string }).TYPE === 'ClusterInhibitActivation').length, 0, 'the active was not told to inhibit itself');
+    });
+  }
 });
