@@ -299,3 +299,37 @@ void test('a silent active is failed over from only on what the passive has appl
     });
   }
 });
+
+void test('a passive shutting down tells the active only if the frames it has applied leave the pair coupled', async (t) => {
+  const setting = { Primary: activeUri, Backup: backupUri };
+  const { records, journalId } = await journalOf(t, [
+    [{ TYPE: 'ClusterNodesAppointed', idToUri: setting, activeId: 'Primary' }],
+    [{ TYPE: 'ClusterCouplingPrepared', activeId: 'Primary' }, { TYPE: 'ClusterCoupled', activeId: 'Primary' }],
+    [{ TYPE: 'ClusterPassiveLost', id: 'Backup' }],
+  ]);
+  const [head, snapshot, appointed, coupled, passiveLost] = records;
+  const passiveDown = (active: ScriptedEndpoint): number => active.commands.filter((c) => (c as { TYPE?: string }).TYPE === 'ClusterPassiveDown').length;
+  for (const held of [false, true]) {
+    await t.test(held ? 'the frame still in its fdatasync says PassiveLost: nothing to tell' : 'coupled: the active is told', async (t) => {
+      const files = faultyFiles();
+      const { passive, active } = await openPassive(t, files.openFile);
+      const acks = await replicating(t, passive, journalId);
+      active.journal.push(frameOf(head!, Buffer.concat([head!.raw, snapshot!.raw, appointed!.raw, coupled!.raw])));
+      await until('the coupled state acknowledged', () => acks.at(-1) === lastEventIdOf(coupled));
+      if (!held) {
+        await passive.close();
+        assert.equal(passiveDown(active), 1);
+        return;
+      }
+      let release = (): void => undefined;
+      files.holdSyncs(new Promise((resolve) => (release = resolve)));
+      active.journal.push(frameOf(passiveLost!));
+      await until('the PassiveLost frame written', () => (passive.clusterView(true)['journal'] as { position: number }).position === passiveLost!.nextPosition);
+      const closed = passive.close();
+      release();
+      await closed;
+      assert.equal((passive.clusterView(false) as { TYPE?: string }).TYPE, 'PassiveLost', 'the frame was applied before the decision');
+      assert.equal(passiveDown(active), 0, 'the active, which already went on alone, is not told');
+    });
+  }
+});
