@@ -94,14 +94,28 @@ export function parseCommandWith<M extends SchemaMap>(schemas: M, body: unknown)
 
 /**
  * JSON can say -0, the journal's msgpack cannot (it stores 0): replace it up front so
- * the state a command builds equals the state a replay builds.
+ * the state a command builds equals the state a replay builds. A command without -0,
+ * which is nearly every one, is returned as it is (the schema's output is a fresh
+ * object already), without a copy per command.
  */
 function withoutNegativeZero(value: unknown): unknown {
+  return holdsNegativeZero(value) ? negativeZeroReplaced(value) : value;
+}
+
+function holdsNegativeZero(value: unknown): boolean {
+  if (typeof value === 'number') return Object.is(value, -0);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(holdsNegativeZero);
+  for (const key in value) if (holdsNegativeZero((value as Record<string, unknown>)[key])) return true;
+  return false;
+}
+
+function negativeZeroReplaced(value: unknown): unknown {
   if (Object.is(value, -0)) return 0;
-  if (Array.isArray(value)) return value.map(withoutNegativeZero);
+  if (Array.isArray(value)) return value.map(negativeZeroReplaced);
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = withoutNegativeZero(v);
+    for (const [k, v] of Object.entries(value)) out[k] = negativeZeroReplaced(v);
     return out;
   }
   return value;
