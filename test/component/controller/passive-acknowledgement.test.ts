@@ -261,75 +261,75 @@ async function elapse(clock: ManualClock, ms: number, step = 100): Promise<void>
   }
 }
 
-void test('a silent active is failed over from only on what the passive has applied: frames still in their fdatasync may say the pair is no longer coupled', async (t) => {
-  const setting = { Primary: activeUri, Backup: backupUri };
+/**
+ * A passive coupled with the scripted active (appointed, then coupled, acknowledged).
+ * `passiveLostHeld()` then sends the active's next record, PassiveLost — the active went
+ * on alone with the watch's consent — and holds that frame's fdatasync until `release()`.
+ */
+async function coupledPassive(
+  t: TestContext,
+  hooks: PassiveHooks = {},
+): Promise<{ passive: PassiveNode; active: ScriptedEndpoint; clock: ManualClock; passiveLostHeld(): Promise<{ release(): void }> }> {
   const { records, journalId } = await journalOf(t, [
-    [{ TYPE: 'ClusterNodesAppointed', idToUri: setting, activeId: 'Primary' }],
+    [{ TYPE: 'ClusterNodesAppointed', idToUri: { Primary: activeUri, Backup: backupUri }, activeId: 'Primary' }],
     [{ TYPE: 'ClusterCouplingPrepared', activeId: 'Primary' }, { TYPE: 'ClusterCoupled', activeId: 'Primary' }],
-    // The active went on alone, with the watch's consent, then fell silent.
     [{ TYPE: 'ClusterPassiveLost', id: 'Backup' }],
   ]);
   const [head, snapshot, appointed, coupled, passiveLost] = records;
-  for (const held of [false, true]) {
-    await t.test(held ? 'the last frame says PassiveLost: no failover' : 'coupled and silent: the passive asks to fail over', async (t) => {
-      const consents: ConsentRequest[] = [];
-      const files = faultyFiles();
-      const { passive, active, clock } = await openPassive(t, files.openFile, { consent: (request) => consents.push(request) });
-      const acks = await replicating(t, passive, journalId);
-      active.journal.push(frameOf(head!, Buffer.concat([head!.raw, snapshot!.raw, appointed!.raw, coupled!.raw])));
-      await until('the coupled state acknowledged', () => acks.at(-1) === lastEventIdOf(coupled));
-      if (!held) {
-        await elapse(clock, 5_000);
-        await until('the passive asking to fail over', () => consents.length > 0);
-        assert.deepEqual(consents[0], { ask: 'FailedOver', epoch: asEpoch(0), lostNodeId: 'Primary' });
-        return;
-      }
-      let release = (): void => undefined;
-      files.holdSyncs(new Promise((resolve) => (release = resolve)));
-      active.journal.push(frameOf(passiveLost!));
-      await until('the PassiveLost frame written', () => (passive.clusterView(true)['journal'] as { position: number }).position === passiveLost!.nextPosition);
-      // The active is silent long enough while that frame's fdatasync is held.
-      await elapse(clock, 5_000);
-      assert.equal((passive.clusterView(false) as { TYPE?: string }).TYPE, 'Coupled', 'the frame is not applied yet');
-      release();
-      await until('the PassiveLost applied', () => (passive.clusterView(false) as { TYPE?: string }).TYPE === 'PassiveLost');
-      await elapse(clock, 5_000);
-      assert.deepEqual(consents, [], 'no failover was asked for');
-      assert.equal(active.commands.filter((c) => (c as { TYPE?: string }).TYPE === 'ClusterInhibitActivation').length, 0, 'the active was not told to inhibit itself');
-    });
-  }
+  const files = faultyFiles();
+  const { passive, active, clock } = await openPassive(t, files.openFile, hooks);
+  const acks = await replicating(t, passive, journalId);
+  active.journal.push(frameOf(head!, Buffer.concat([head!.raw, snapshot!.raw, appointed!.raw, coupled!.raw])));
+  await until('the coupled state acknowledged', () => acks.at(-1) === lastEventIdOf(coupled));
+  const passiveLostHeld = async (): Promise<{ release(): void }> => {
+    let release = (): void => undefined;
+    files.holdSyncs(new Promise((resolve) => (release = resolve)));
+    active.journal.push(frameOf(passiveLost!));
+    await until('the PassiveLost frame written', () => (passive.clusterView(true)['journal'] as { position: number }).position === passiveLost!.nextPosition);
+    return { release };
+  };
+  return { passive, active, clock, passiveLostHeld };
+}
+
+const clusterType = (passive: PassiveNode): string | undefined => (passive.clusterView(false) as { TYPE?: string }).TYPE;
+const commandsOf = (active: ScriptedEndpoint, type: string): number => active.commands.filter((c) => (c as { TYPE?: string }).TYPE === type).length;
+
+void test('a silent active is failed over from only on what the passive has applied: frames still in their fdatasync may say the pair is no longer coupled', async (t) => {
+  await t.test('coupled and silent: the passive asks to fail over', async (t) => {
+    const consents: ConsentRequest[] = [];
+    const { clock } = await coupledPassive(t, { consent: (request) => consents.push(request) });
+    await elapse(clock, 5_000);
+    await until('the passive asking to fail over', () => consents.length > 0);
+    assert.deepEqual(consents[0], { ask: 'FailedOver', epoch: asEpoch(0), lostNodeId: 'Primary' });
+  });
+  await t.test('the last frame says PassiveLost: no failover', async (t) => {
+    const consents: ConsentRequest[] = [];
+    const { passive, active, clock, passiveLostHeld } = await coupledPassive(t, { consent: (request) => consents.push(request) });
+    const held = await passiveLostHeld();
+    // The active is silent long enough while that frame's fdatasync is held.
+    await elapse(clock, 5_000);
+    assert.equal(clusterType(passive), 'Coupled', 'the frame is not applied yet');
+    held.release();
+    await until('the PassiveLost applied', () => clusterType(passive) === 'PassiveLost');
+    await elapse(clock, 5_000);
+    assert.deepEqual(consents, [], 'no failover was asked for');
+    assert.equal(commandsOf(active, 'ClusterInhibitActivation'), 0, 'the active was not told to inhibit itself');
+  });
 });
 
 void test('a passive shutting down tells the active only if the frames it has applied leave the pair coupled', async (t) => {
-  const setting = { Primary: activeUri, Backup: backupUri };
-  const { records, journalId } = await journalOf(t, [
-    [{ TYPE: 'ClusterNodesAppointed', idToUri: setting, activeId: 'Primary' }],
-    [{ TYPE: 'ClusterCouplingPrepared', activeId: 'Primary' }, { TYPE: 'ClusterCoupled', activeId: 'Primary' }],
-    [{ TYPE: 'ClusterPassiveLost', id: 'Backup' }],
-  ]);
-  const [head, snapshot, appointed, coupled, passiveLost] = records;
-  const passiveDown = (active: ScriptedEndpoint): number => active.commands.filter((c) => (c as { TYPE?: string }).TYPE === 'ClusterPassiveDown').length;
-  for (const held of [false, true]) {
-    await t.test(held ? 'the frame still in its fdatasync says PassiveLost: nothing to tell' : 'coupled: the active is told', async (t) => {
-      const files = faultyFiles();
-      const { passive, active } = await openPassive(t, files.openFile);
-      const acks = await replicating(t, passive, journalId);
-      active.journal.push(frameOf(head!, Buffer.concat([head!.raw, snapshot!.raw, appointed!.raw, coupled!.raw])));
-      await until('the coupled state acknowledged', () => acks.at(-1) === lastEventIdOf(coupled));
-      if (!held) {
-        await passive.close();
-        assert.equal(passiveDown(active), 1);
-        return;
-      }
-      let release = (): void => undefined;
-      files.holdSyncs(new Promise((resolve) => (release = resolve)));
-      active.journal.push(frameOf(passiveLost!));
-      await until('the PassiveLost frame written', () => (passive.clusterView(true)['journal'] as { position: number }).position === passiveLost!.nextPosition);
-      const closed = passive.close();
-      release();
-      await closed;
-      assert.equal((passive.clusterView(false) as { TYPE?: string }).TYPE, 'PassiveLost', 'the frame was applied before the decision');
-      assert.equal(passiveDown(active), 0, 'the active, which already went on alone, is not told');
-    });
-  }
+  await t.test('coupled: the active is told', async (t) => {
+    const { passive, active } = await coupledPassive(t);
+    await passive.close();
+    assert.equal(commandsOf(active, 'ClusterPassiveDown'), 1);
+  });
+  await t.test('the frame still in its fdatasync says PassiveLost: nothing to tell', async (t) => {
+    const { passive, active, passiveLostHeld } = await coupledPassive(t);
+    const held = await passiveLostHeld();
+    const closed = passive.close();
+    held.release();
+    await closed;
+    assert.equal(clusterType(passive), 'PassiveLost', 'the frame was applied before the decision');
+    assert.equal(commandsOf(active, 'ClusterPassiveDown'), 0, 'the active, which already went on alone, is not told');
+  });
 });
