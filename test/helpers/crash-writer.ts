@@ -1,12 +1,16 @@
 // A child process for the crash test: recovers the controller in DATA_DIR, reports
 // the order ids it found, then adds orders as fast as it can and reports each one
-// whose AddOrder was acknowledged — until the test kills it with SIGKILL.
+// whose AddOrder was acknowledged — until the test kills it with SIGKILL. Each id is
+// appended to TRIED_FILE before its AddOrder: a line on stdout can be lost with the
+// process once the pipe is full, a write to a file cannot.
+import { appendFileSync } from 'node:fs';
 import { asNodeId, createLogger, systemClock } from '../../src/common/index.js';
 import { loadControllerConfig } from '../../src/config/index.js';
 import { Controller } from '../../src/controller/index.js';
 
-const [configDir, dataDir, runId] = process.argv.slice(2);
-if (configDir === undefined || dataDir === undefined || runId === undefined) throw new Error('usage: crash-writer CONFIG DATA RUN');
+const [configDir, dataDir, runId, triedFile] = process.argv.slice(2);
+if (configDir === undefined || dataDir === undefined || runId === undefined || triedFile === undefined) throw new Error('usage: crash-writer CONFIG DATA RUN TRIED_FILE');
+const tried: string = triedFile;
 
 const config = loadControllerConfig({ configDir, env: {} });
 const controller = await Controller.open({
@@ -28,7 +32,7 @@ let n = 0;
 async function writer(): Promise<void> {
   for (;;) {
     const id = `r${runId}-${n++}`;
-    process.stdout.write(`try ${id}\n`);
+    appendFileSync(tried, `${id}\n`);
     await controller.executeCommand({ TYPE: 'AddOrder', order: { id, workflowPath: 'crash/finish' } }, user);
     process.stdout.write(`ack ${id}\n`);
   }

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeNodeDirs } from '../helpers/tandem-process.js';
 
@@ -14,10 +16,11 @@ interface Round {
   acked: Set<string>;
 }
 
-/** Runs the writer, SIGKILLs it after it has acknowledged `killAfterAcks` orders, and returns what it said. */
-async function runOnce(configDir: string, dataDir: string, runId: number, killAfterAcks: number): Promise<Round> {
-  const child = spawn(process.execPath, [writerPath, configDir, dataDir, String(runId)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  // 'close', not 'exit': only then has every line the writer wrote before the SIGKILL been read from the pipe.
+/** Runs the writer, SIGKILLs it after it has acknowledged `killAfterAcks` orders, and returns what it said and tried. */
+async function runOnce(dirs: { base: string; configDir: string; dataDir: string }, runId: number, killAfterAcks: number): Promise<Round> {
+  const triedFile = join(dirs.base, `tried-${runId}`);
+  const child = spawn(process.execPath, [writerPath, dirs.configDir, dirs.dataDir, String(runId), triedFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // 'close', not 'exit': only then has every line the writer got into the pipe before the SIGKILL been read.
   const exited = once(child, 'close');
   const round: Round = { recovered: [], tried: new Set(), acked: new Set() };
   let buffer = '';
@@ -32,7 +35,6 @@ async function runOnce(configDir: string, dataDir: string, runId: number, killAf
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         if (line.startsWith('{')) round.recovered = (JSON.parse(line) as { recovered: string[] }).recovered;
-        else if (line.startsWith('try ')) round.tried.add(line.slice(4));
         else if (line.startsWith('ack ')) round.acked.add(line.slice(4));
       }
       if (round.acked.size >= killAfterAcks && child.exitCode === null) {
@@ -47,6 +49,9 @@ async function runOnce(configDir: string, dataDir: string, runId: number, killAf
     });
   });
   await exited;
+  // Every id the writer sent an AddOrder for, also those it had no time to report on stdout.
+  const tried = await readFile(triedFile, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? '' : Promise.reject(err)));
+  for (const id of tried.split('\n')) if (id !== '') round.tried.add(id);
   return round;
 }
 
@@ -60,7 +65,7 @@ test(`SIGKILL at random moments ${rounds} times: every acknowledged order surviv
   const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   for (let run = 0; run <= rounds; run++) {
     const killAfter = run === rounds ? 1 : 1 + Math.floor(random() * 400);
-    const round = await runOnce(dirs.configDir, dirs.dataDir, run, killAfter);
+    const round = await runOnce(dirs, run, killAfter);
     const recovered = new Set(round.recovered);
     const missing = [...acked].filter((id) => !recovered.has(id));
     assert.deepEqual(missing, [], `round ${run}: acknowledged orders missing after SIGKILL`);
