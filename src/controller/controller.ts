@@ -48,6 +48,7 @@ import { CommitWaiters } from './commit-waiters.js';
 import { asViews, type Stamped } from './stamped-view.js';
 import { jobLogOf } from './job-log.js';
 import { ReadModelFeeder } from './read-model-feeder.js';
+import { lineUpReadModel } from './read-model-catch-up.js';
 import { EventBuffer } from './event-buffer.js';
 import { OrderDriver } from './order-driver.js';
 import { renderControllerMetrics } from './controller-metrics.js';
@@ -201,7 +202,7 @@ export class Controller implements RolePort, RoleEndpoint {
       { journalId: recovered.journalId, lastEventId: recovered.lastEventId, events: replayedCount, orders: state.orders.size },
       recovered.fresh ? 'new journal created' : 'journal recovered',
     );
-    await this.#catchUpReadModel(recovered.fileEventId, recovered.lastEventId, forReadModel);
+    await lineUpReadModel(this.#readModel, this.#logger, { dir: stateDir, fileEventId: recovered.fileEventId, lastEventId: recovered.lastEventId, missing: forReadModel });
     if (this.#options.takeOver?.kind === 'FailedOver') this.#writeFailedOver(this.#options.takeOver.lostNodeId);
 
     this.#executor = new JobExecutor({
@@ -300,23 +301,6 @@ export class Controller implements RolePort, RoleEndpoint {
     if (this.#fenced) return;
     this.#fenced = true;
     this.#waiters.fail(new TandemError('ClusterNodeIsNotActive', 'This node is not the active node any more; the command was not committed.', {}));
-  }
-
-  async #catchUpReadModel(fileEventId: EventId, lastEventId: EventId, missing: readonly Stamped[]): Promise<void> {
-    const rm = this.#readModel!;
-    if (rm.lastEventId > lastEventId) {
-      // The read model belongs to another (or a longer) journal: it is derived data, so start it afresh.
-      this.#logger.warn({ readModel: rm.lastEventId, journal: lastEventId }, 'read model is ahead of the journal; rebuilding it');
-      await rm.reset();
-      return;
-    }
-    if (rm.lastEventId < fileEventId && fileEventId > 0) {
-      this.#logger.warn(
-        { readModel: rm.lastEventId, snapshot: fileEventId },
-        'read model misses events older than the journal snapshot; job logs before it are not available',
-      );
-    }
-    for (let i = 0; i < missing.length; i += 1000) await rm.apply(missing.slice(i, i + 1000));
   }
 
   /** Appends events as one atomic record, folds them into the state, and lets the driver advance touched orders. */

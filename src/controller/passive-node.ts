@@ -23,6 +23,7 @@ import { EventBuffer } from './event-buffer.js';
 import { asViews, type Stamped } from './stamped-view.js';
 import { jobLogOf } from './job-log.js';
 import { ReadModelFeeder } from './read-model-feeder.js';
+import { lineUpReadModel } from './read-model-catch-up.js';
 import type { NodeOptions, RoleEndpoint, RoleHooks } from './role-hooks.js';
 
 export interface PassiveNodeOptions extends NodeOptions {
@@ -117,6 +118,8 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     this.#readModel = await ReadModel.open({ dir: join(this.#o.dataDir, 'readmodel'), logger: this.#o.logger });
     this.#feeder = new ReadModelFeeder(this.#readModel, this.#supervisor, this.#logger);
     let state: ControllerState | undefined;
+    const readModelFrom = this.#readModel.lastEventId;
+    const forReadModel: Stamped[] = [];
     const { replica, recovered } = await JournalReplica.open({
       dir: stateDir,
       sync: this.#o.config.journal.sync,
@@ -128,7 +131,11 @@ export class PassiveNode implements RolePort, RoleEndpoint {
           state = records.length === 0 ? emptyState() : fromSnapshot(records);
         },
         events: (batch) => {
-          for (const s of batch) applyEvent(state!, { eventId: s.eventId, event: parseEvent(s.event) });
+          for (const s of batch) {
+            const stamped: Stamped = { eventId: s.eventId, event: parseEvent(s.event) };
+            applyEvent(state!, stamped);
+            if (stamped.eventId > readModelFrom) forReadModel.push(stamped);
+          }
         },
       },
     });
@@ -157,6 +164,8 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     } else {
       this.#logger.info('no journal yet: waiting to be appointed by the active node');
     }
+    const journal = recovered === undefined ? undefined : { dir: stateDir, fileEventId: recovered.fileEventId, lastEventId: recovered.lastEventId, missing: forReadModel };
+    await lineUpReadModel(this.#readModel, this.#logger, journal);
     this.#phase = 'running';
     if (this.#setting !== undefined && !this.#fenced) this.#startReplicating();
     this.#supervisor.spawn('active watchdog', (signal) => this.#watchActive(signal));

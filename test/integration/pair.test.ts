@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createPair, pairConf, type Pair, type PairNode } from '../helpers/pair.js';
 import { startTandem } from '../helpers/tandem-process.js';
@@ -107,6 +107,27 @@ test('a cleanly stopped backup is let go (PassiveLost); after two rotations it c
   const onBackup = await orderIds(pair, pair.backup);
   for (let r = 0; r < 2; r++) for (let i = 0; i < 5; i++) assert.ok(onBackup.has(`r${r}-${i}`));
   await waitForIdenticalJournals(pair);
+});
+
+test('a backup whose read model was deleted while it was down rebuilds it from its journal: the job logs show again', async (t) => {
+  const pair = await coupledPair(t);
+  assert.equal((await pair.call(pair.primary, 'POST', '/command', workflow)).status, 200);
+  const ids = ['l-0', 'l-1', 'l-2'];
+  for (const id of ids) await addOrder(pair, id);
+  const logsOnBackup = async (): Promise<true | undefined> => {
+    for (const id of ids) {
+      const r = await pair.call(pair.backup, 'GET', `/order/${id}/log`);
+      if (r.status !== 200 || !JSON.stringify(r.body['entries']).includes(`ran-${id}`)) return undefined;
+    }
+    return true;
+  };
+  await waitFor('the backup shows the job output of every order', logsOnBackup);
+  await pair.kill(pair.backup, 'SIGKILL');
+  // The operator guide says the read model may be deleted while the node is stopped.
+  await rm(join(pair.backup.dataDir, 'readmodel'), { recursive: true, force: true });
+  await pair.start(pair.backup);
+  await pair.waitForClusterState(pair.backup, 'Coupled');
+  await waitFor('the backup shows the job output of every order again', logsOnBackup);
 });
 
 test('a former primary configured as backup is refused at start and its journal is unchanged', async (t) => {

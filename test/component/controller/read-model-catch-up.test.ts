@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { silentLogger, type EventId } from '../../../src/common/index.js';
+import { lineUpReadModel, type RecoveredJournal } from '../../../src/controller/read-model-catch-up.js';
+import { Journal, type StampedEvent } from '../../../src/journal/index.js';
+import { ReadModel } from '../../../src/readmodel/index.js';
+import { emptyState, toSnapshot } from '../../../src/state/index.js';
+import { journalOptions, tempDir } from '../journal/journal-fixture.js';
+
+/** One order's events: added, its job's output, finished. */
+const orderEvents = (orderId: string): unknown[] => [
+  { TYPE: 'OrderAdded', orderId, workflowPath: 'w', workflowVersion: 1, arguments: {} },
+  { TYPE: 'OrderStdWritten', orderId, stream: 'stdout', chunk: `ran-${orderId}\n` },
+  { TYPE: 'OrderFinished', orderId },
+];
+
+/** A real journal with one record per order; `rotateBefore` starts a new file before that order. */
+async function journalWith(t: TestContext, orderIds: readonly string[], rotateBefore?: string): Promise<{ journal: RecoveredJournal; stamped: StampedEvent[] }> {
+  const dir = await tempDir(t, 'tandem-journal-');
+  const { journal } = await Journal.open(journalOptions(dir, { sync: false, autoRelease: false, snapshot: () => toSnapshot(emptyState()) }));
+  const stamped: StampedEvent[] = [];
+  for (const orderId of orderIds) {
+    if (orderId === rotateBefore) await journal.rotate();
+    const ticket = journal.append(orderEvents(orderId));
+    await ticket.committed;
+    stamped.push(...ticket.stamped);
+  }
+  const { fileEventId } = journal.position();
+  const { lastEventId } = journal;
+  await journal.close();
+  return { journal: { dir, fileEventId, lastEventId, missing: [] }, stamped };
+}
+
+async function readModelIn(t: TestContext): Promise<ReadModel> {
+  const model = await ReadModel.open({ dir: join(await tempDir(t, 'tandem-readmodel-'), 'readmodel'), logger: silentLogger() });
+  t.after(() => model.close());
+  return model;
+}
+
+async function logText(model: ReadModel, orderId: string): Promise<string> {
+  return (await model.jobLog(orderId)).map((e) => e.chunk).join('');
+}
+
+const after = (stamped: readonly StampedEvent[], eventId: EventId): StampedEvent[] => stamped.filter((s) => s.eventId > eventId);
+
+void test('a read model behind the journal gets the events it lacks: job logs and history of every order', async (t) => {
+  const { journal, stamped } = await journalWith(t, ['a', 'b', 'c']);
+  const model = await readModelIn(t);
+  // The process stopped after the read model stored order a only (a SIGKILL, or a read model restored from a copy).
+  await model.apply(stamped.slice(0, 3));
+  await lineUpReadModel(model, silentLogger(), { ...journal, missing: after(stamped, model.lastEventId) });
+  assert.equal(model.lastEventId, journal.lastEventId);
+  assert.equal(await logText(model, 'b'), 'ran-b\n');
+  assert.equal(await logText(model, 'c'), 'ran-c\n');
+  assert.deepEqual((await model.history()).map((h) => h.orderId), ['a', 'b', 'c']);
+});
+
+void test('a read model ahead of the journal is rebuilt from the newest file: nothing the journal lost is shown', async (t) => {
+  // The journal was cut back after order b (fencing): the read model still holds c.
+  const longer = await journalWith(t, ['a', 'b', 'c']);
+  const { journal } = await journalWith(t, ['a', 'b']);
+  const model = await readModelIn(t);
+  await model.apply(longer.stamped);
+  assert.ok(model.lastEventId > journal.lastEventId);
+  await lineUpReadModel(model, silentLogger(), journal);
+  assert.equal(model.lastEventId, journal.lastEventId);
+  assert.deepEqual(await model.jobLog('c'), [], 'no output of an order the journal does not hold');
+  assert.deepEqual((await model.history()).map((h) => h.orderId), ['a', 'b']);
+  assert.equal(await logText(model, 'b'), 'ran-b\n');
+});
+
+void test('rebuilding after a cut reads only the newest file: events before its snapshot stay out, events after it are in', async (t) => {
+  const { journal } = await journalWith(t, ['a', 'b', 'c'], 'b');
+  const model = await readModelIn(t);
+  await model.apply([{ eventId: (journal.lastEventId + 1_000) as EventId, event: orderEvents('z')[1] }]);
+  await lineUpReadModel(model, silentLogger(), journal);
+  assert.deepEqual((await model.history()).map((h) => h.orderId), ['b', 'c']);
+  assert.deepEqual(await model.jobLog('z'), []);
+});
+
+void test('without a journal a read model is cleared; an empty one is left alone', async (t) => {
+  const { stamped } = await journalWith(t, ['a']);
+  const model = await readModelIn(t);
+  await lineUpReadModel(model, silentLogger(), undefined);
+  assert.equal(model.lastEventId, 0);
+  await model.apply(stamped);
+  await lineUpReadModel(model, silentLogger(), undefined);
+  assert.equal(model.lastEventId, 0);
+  assert.deepEqual(await model.history(), []);
+});
