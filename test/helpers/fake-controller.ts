@@ -122,7 +122,8 @@ export class FakeController implements ControllerPort {
   }
 
   async jobLog(orderId: string, after: EventId | undefined, limit: number): Promise<readonly unknown[]> {
-    if (!this.orderMap.has(orderId)) throw new TandemError('UnknownOrder', `No order ${orderId}`, { orderId });
+    // As the real one: an order that left the state still has its output.
+    if (!this.orderMap.has(orderId) && !this.logs.has(orderId)) throw new TandemError('UnknownOrder', `No order ${orderId}`, { orderId });
     const entries = this.logs.get(orderId) ?? [];
     return entries.filter((e) => after === undefined || e.eventId > after).slice(0, limit);
   }

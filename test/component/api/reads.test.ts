@@ -25,7 +25,15 @@ test('orders: list, one by id, 404 UnknownOrder, and the job log', async (t) => 
   assert.equal(log.status, 200);
   assert.deepEqual(log.body, { orderId: 'o-1', entries: [{ eventId: 6, stream: 'stderr', chunk: 'warn\n' }] });
   const noLog = await h.call('/controller/api/order/o-2/log', { headers: reader });
+  assert.equal(noLog.status, 404);
   assert.equal(problemCode(noLog), 'UnknownOrder');
+
+  // An order deleted after its retention: gone from the state, its output stays readable.
+  h.fake.logs.set('gone', [{ eventId: asEventId(7), stream: 'stdout', chunk: 'bye\n' }]);
+  assert.equal((await h.call('/controller/api/order/gone', { headers: reader })).status, 404);
+  const kept = await h.call('/controller/api/order/gone/log', { headers: reader });
+  assert.equal(kept.status, 200);
+  assert.deepEqual(kept.body, { orderId: 'gone', entries: [{ eventId: 7, stream: 'stdout', chunk: 'bye\n' }] });
 });
 
 test('workflows: list, paths with slashes, 404 UnknownWorkflow', async (t) => {
