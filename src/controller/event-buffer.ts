@@ -46,6 +46,23 @@ export class EventBuffer {
         this.#start = 0;
       }
     }
+    this.#wake();
+  }
+
+  /**
+   * An empty buffer whose events start later than it was told: the journal begins with a
+   * snapshot at `base` (a backup that starts from a newer file). A reader asking for events
+   * before `base` is then told they are torn instead of getting only the later ones.
+   */
+  startAt(base: EventId): void {
+    if (this.#items.length > this.#start) throw new Error('EventBuffer.startAt: the buffer already holds events');
+    if (base <= this.#last) return;
+    this.#base = base;
+    this.#last = base;
+    this.#wake();
+  }
+
+  #wake(): void {
     for (const w of this.#waiters) {
       if (this.#last > w.after) {
         this.#waiters.delete(w);

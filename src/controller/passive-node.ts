@@ -426,6 +426,7 @@ export class PassiveNode implements RolePort, RoleEndpoint {
             if (this.#snapshot.records.length === this.#snapshot.expected) {
               this.#state = fromSnapshot(this.#snapshot.records);
               this.#snapshot = undefined;
+              this.#startedFromSnapshot(record.fileEventId);
             }
           }
           break;
@@ -443,6 +444,15 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     const cluster = this.#state?.cluster;
     if (cluster !== undefined && 'setting' in cluster) this.#setting = cluster.setting;
     return applied;
+  }
+
+  /** This node's history starts with the snapshot of the first file it replicated: nothing before it is shown as if complete. */
+  #startedFromSnapshot(fileEventId: EventId): void {
+    this.#events.startAt(fileEventId);
+    const orders = this.#state!.orders.size;
+    if (orders > 0) {
+      this.#logger.warn({ fileEventId, orders }, 'replication starts from a snapshot: events, job logs and history from before it are not available on this node');
+    }
   }
 
   /** After applying a frame: the EventId to take over after, when the state is now a SwitchedOver that names this node. */

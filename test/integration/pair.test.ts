@@ -130,6 +130,28 @@ test('a backup whose read model was deleted while it was down rebuilds it from i
   await waitFor('the backup shows the job output of every order again', logsOnBackup);
 });
 
+test('a backup started empty after the primary rotated answers a read of events from before its first file with 410 EventsTorn', async (t) => {
+  const pair = await coupledPair(t);
+  assert.equal((await pair.call(pair.primary, 'POST', '/command', workflow)).status, 200);
+  for (let rotation = 0; rotation < 2; rotation++) {
+    await addOrder(pair, `s-${rotation}`);
+    assert.equal((await pair.call(pair.primary, 'POST', '/command', { TYPE: 'TakeSnapshot' })).status, 200);
+  }
+  await addOrder(pair, 's-2');
+  await waitForIdenticalJournals(pair);
+  // The operator guide's "one node lost its disk", for the passive: stop it, empty its data directory, start it.
+  await pair.kill(pair.backup, 'SIGTERM');
+  await rm(pair.backup.dataDir, { recursive: true, force: true });
+  await pair.start(pair.backup);
+  await pair.waitForClusterState(pair.backup, 'Coupled');
+  const torn = await pair.call(pair.backup, 'GET', '/event?after=0&timeout=0');
+  assert.equal(torn.status, 410, JSON.stringify(torn.body));
+  assert.equal(torn.body['code'], 'EventsTorn');
+  const oldest = (torn.body['arguments'] as { oldestEventId: number }).oldestEventId;
+  const from = await pair.call(pair.backup, 'GET', `/event?after=${oldest}&timeout=0`);
+  assert.equal(from.status, 200, 'reading on from the oldest event the backup holds works');
+});
+
 test('a former primary configured as backup is refused at start and its journal is unchanged', async (t) => {
   const pair = await createPair();
   t.after(() => pair.cleanup());
