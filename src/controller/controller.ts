@@ -48,7 +48,7 @@ import { CommitWaiters } from './commit-waiters.js';
 import { asViews, type Stamped } from './stamped-view.js';
 import { jobLogOf } from './job-log.js';
 import { ReadModelFeeder } from './read-model-feeder.js';
-import { lineUpReadModel } from './read-model-catch-up.js';
+import { lineUpReadModel, MissingEvents } from './read-model-catch-up.js';
 import { EventBuffer } from './event-buffer.js';
 import { OrderDriver } from './order-driver.js';
 import { renderControllerMetrics } from './controller-metrics.js';
@@ -148,13 +148,13 @@ export class Controller implements RolePort, RoleEndpoint {
     await mkdir(stateDir, { recursive: true });
     await mkdir(join(dataDir, 'jobs'), { recursive: true });
 
-    // The read model opens first so replay can hand it just the events it lacks.
-    this.#readModel = await ReadModel.open({ dir: join(dataDir, 'readmodel'), logger: this.#options.logger });
-    this.#feeder = new ReadModelFeeder(this.#readModel, this.#supervisor, this.#logger);
-    const readModelFrom = this.#readModel.lastEventId;
+    this.#readModel = await (this.#options.openReadModel ?? ReadModel.open)({ dir: join(dataDir, 'readmodel'), logger: this.#options.logger });
+    this.#feeder = new ReadModelFeeder(this.#readModel, this.#supervisor, this.#logger, () => {
+      if (this.#phase.kind === 'running') this.#releaseJournalFiles();
+    });
     const bufferSize = this.#options.eventBufferSize ?? 10_000;
     const recent: Stamped[] = [];
-    const forReadModel: Stamped[] = [];
+    const missing = new MissingEvents(this.#readModel.lastEventId);
     let state = emptyState();
     let replayedCount = 0;
     let dropped: EventId | undefined;
@@ -178,7 +178,7 @@ export class Controller implements RolePort, RoleEndpoint {
             const stamped: Stamped = { eventId: s.eventId, event: parseEvent(s.event) };
             applyEvent(state, stamped);
             recent.push(stamped);
-            if (stamped.eventId > readModelFrom) forReadModel.push(stamped);
+            missing.add(stamped);
           }
           replayedCount += batch.length;
           if (recent.length > 2 * bufferSize) dropped = recent.splice(0, recent.length - bufferSize).at(-1)!.eventId;
@@ -202,7 +202,8 @@ export class Controller implements RolePort, RoleEndpoint {
       { journalId: recovered.journalId, lastEventId: recovered.lastEventId, events: replayedCount, orders: state.orders.size },
       recovered.fresh ? 'new journal created' : 'journal recovered',
     );
-    await lineUpReadModel(this.#readModel, this.#logger, { dir: stateDir, fileEventId: recovered.fileEventId, lastEventId: recovered.lastEventId, missing: forReadModel });
+    const journalAt = { dir: stateDir, fileEventId: recovered.fileEventId, lastEventId: recovered.lastEventId, replayed: missing.events };
+    await lineUpReadModel(this.#readModel, this.#logger, journalAt);
     if (this.#options.takeOver?.kind === 'FailedOver') this.#writeFailedOver(this.#options.takeOver.lostNodeId);
 
     this.#executor = new JobExecutor({
@@ -370,13 +371,16 @@ export class Controller implements RolePort, RoleEndpoint {
     this.#releaseJournalFiles();
   }
 
-  /** Old journal files may go once everything in them is committed — while appointed, once the passive has them too. */
+  /**
+   * Old journal files may go once everything in them is committed — while appointed, once
+   * the passive has them too — and stored in the read model, which a restart fills from them.
+   */
   #releaseJournalFiles(): void {
     const journal = this.#journal!;
     const fileEventId = journal.position().fileEventId;
     if (fileEventId <= this.#releasedFile) return;
     const upTo = this.#state.cluster.TYPE === 'Empty' ? this.#publishedEventId : this.#ackedEventId;
-    if (upTo < fileEventId) return;
+    if (upTo < fileEventId || this.#readModel!.lastEventId < fileEventId) return;
     this.#releasedFile = fileEventId;
     journal.release(fileEventId);
   }

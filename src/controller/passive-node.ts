@@ -23,7 +23,7 @@ import { EventBuffer } from './event-buffer.js';
 import { asViews, type Stamped } from './stamped-view.js';
 import { jobLogOf } from './job-log.js';
 import { ReadModelFeeder } from './read-model-feeder.js';
-import { lineUpReadModel } from './read-model-catch-up.js';
+import { lineUpReadModel, MissingEvents } from './read-model-catch-up.js';
 import type { NodeOptions, RoleEndpoint, RoleHooks } from './role-hooks.js';
 
 export interface PassiveNodeOptions extends NodeOptions {
@@ -115,11 +115,10 @@ export class PassiveNode implements RolePort, RoleEndpoint {
   async #open(): Promise<void> {
     const stateDir = join(this.#o.dataDir, 'state');
     await mkdir(stateDir, { recursive: true });
-    this.#readModel = await ReadModel.open({ dir: join(this.#o.dataDir, 'readmodel'), logger: this.#o.logger });
-    this.#feeder = new ReadModelFeeder(this.#readModel, this.#supervisor, this.#logger);
+    this.#readModel = await (this.#o.openReadModel ?? ReadModel.open)({ dir: join(this.#o.dataDir, 'readmodel'), logger: this.#o.logger });
+    this.#feeder = new ReadModelFeeder(this.#readModel, this.#supervisor, this.#logger, () => this.#releaseWhenStored());
     let state: ControllerState | undefined;
-    const readModelFrom = this.#readModel.lastEventId;
-    const forReadModel: Stamped[] = [];
+    const missing = new MissingEvents(this.#readModel.lastEventId);
     const { replica, recovered } = await JournalReplica.open({
       dir: stateDir,
       sync: this.#o.config.journal.sync,
@@ -134,7 +133,7 @@ export class PassiveNode implements RolePort, RoleEndpoint {
           for (const s of batch) {
             const stamped: Stamped = { eventId: s.eventId, event: parseEvent(s.event) };
             applyEvent(state!, stamped);
-            if (stamped.eventId > readModelFrom) forReadModel.push(stamped);
+            missing.add(stamped);
           }
         },
       },
@@ -154,18 +153,15 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       this.#events = new EventBuffer(this.#o.eventBufferSize ?? 10_000, recovered.lastEventId);
       this.#setting = this.#o.knownSetting ?? cluster.setting;
       this.#logger.info({ lastEventId: recovered.lastEventId, clusterState: cluster.TYPE, fenced: this.#fenced }, 'replicated journal recovered');
-      // The newest file starts with a full snapshot, so older ones serve no one; a run that stopped
-      // before it replicated the next file's header (or a restored copy) may have left some.
-      const end = replica.end();
-      if (end !== undefined) {
-        await replica.release(asEventId(end.fileEventId));
-        this.#releasedBefore = asEventId(end.fileEventId);
-      }
     } else {
       this.#logger.info('no journal yet: waiting to be appointed by the active node');
     }
-    const journal = recovered === undefined ? undefined : { dir: stateDir, fileEventId: recovered.fileEventId, lastEventId: recovered.lastEventId, missing: forReadModel };
-    await lineUpReadModel(this.#readModel, this.#logger, journal);
+    const journalAt = recovered === undefined ? undefined : { dir: stateDir, fileEventId: recovered.fileEventId, lastEventId: recovered.lastEventId, replayed: missing.events };
+    await lineUpReadModel(this.#readModel, this.#logger, journalAt);
+    // The newest file starts with a full snapshot, so older ones serve no one once the read model has their events;
+    // a run that stopped before it replicated the next file's header or stored them (or a restored copy) may have left some.
+    const end = replica.end();
+    if (end !== undefined) await this.#releaseReplaced(asEventId(end.fileEventId));
     this.#phase = 'running';
     if (this.#setting !== undefined && !this.#fenced) this.#startReplicating();
     this.#supervisor.spawn('active watchdog', (signal) => this.#watchActive(signal));
@@ -385,12 +381,26 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       // The read model is derived data (the replica rebuilds nothing from it): it is fed, not awaited.
       this.#feeder!.push(applied);
     }
-    const inPlace = this.#replica!.fileInPlace;
-    if (inPlace !== undefined && inPlace > this.#releasedBefore && this.#state !== undefined) {
-      // A newer file with a full snapshot is in place: older files are not needed (the active deletes its own once we have acknowledged).
-      this.#releasedBefore = inPlace;
-      await this.#replica!.release(inPlace).catch((err: unknown) => this.#logger.warn({ err }, 'could not delete replicated journal files a newer one replaces'));
-    }
+    await this.#releaseReplaced();
+  }
+
+  /**
+   * A newer file with a full snapshot is in place: the older files are not needed once the read
+   * model holds every event in them (a restart fills the read model from the files it finds).
+   * The active deletes its own once this node has acknowledged past them.
+   */
+  async #releaseReplaced(upTo: EventId | undefined = this.#replica!.fileInPlace): Promise<void> {
+    if (upTo === undefined || upTo <= this.#releasedBefore || this.#state === undefined || this.#readModel!.lastEventId < upTo) return;
+    this.#releasedBefore = upTo;
+    await this.#replica!.release(upTo).catch((err: unknown) => this.#logger.warn({ err }, 'could not delete replicated journal files a newer one replaces'));
+  }
+
+  /** The read model stored more: release what it held back, in the chain of frame steps (never beside a write). */
+  #releaseWhenStored(): void {
+    if (this.#phase !== 'running' || this.#failed) return;
+    const inPlace = this.#replica?.fileInPlace;
+    if (inPlace === undefined || inPlace <= this.#releasedBefore || this.#readModel!.lastEventId < inPlace) return;
+    this.#durableSteps = this.#durableSteps.then(() => this.#releaseReplaced());
   }
 
   /** Waits for the frames' steps, at most `ms`. */

@@ -1,70 +1,96 @@
 import type { EventId, Logger } from '../common/index.js';
-import { readRecords, type StampedEvent } from '../journal/index.js';
+import { listJournal, readRecords, type StampedEvent } from '../journal/index.js';
 import type { ReadModel } from '../readmodel/index.js';
 
 /** The journal a node has just recovered, as far as its read model needs to know. */
 export interface RecoveredJournal {
   /** The journal directory. */
   readonly dir: string;
-  /** The newest file, which starts with the snapshot: events before it are only in older files. */
+  /** The newest file: replay passes by the events after its snapshot. */
   readonly fileEventId: EventId;
   readonly lastEventId: EventId;
-  /** The events after the read model's lastEventId that replay passed by, in order. */
-  readonly missing: readonly StampedEvent[];
+  /** The events replay passed by that the read model lacks, when `MissingEvents` kept them all. */
+  readonly replayed?: readonly StampedEvent[] | undefined;
 }
 
 /** Events per read-model write while catching up. */
 const chunk = 1000;
 
+/** More missing events than this are read from the files again instead of being held in memory. */
+const maxHeld = 100_000;
+
 /**
- * Lines the read model up with the journal a node just recovered, before the node
- * feeds it anything new: it stores the events it lacks (a process killed before its
- * last write, or a read model deleted while the node was stopped). A read model
- * ahead of the journal belongs to another journal or to one cut back since: it would
- * show what the journal no longer holds and skip new events up to its lastEventId,
- * so it is cleared and rebuilt from the newest file. Without a journal
- * (`undefined`), a read model with anything in it is cleared.
+ * Collects, while a journal replays, the events the read model lacks, so that the usual
+ * restart (a read model a few writes behind) needs no second read of the newest file.
+ * Past `maxHeld` it gives up and `events` is undefined.
  */
-export async function lineUpReadModel(readModel: ReadModel, logger: Logger, journal: RecoveredJournal | undefined): Promise<void> {
-  if (journal === undefined) {
-    if (readModel.lastEventId > 0) {
-      logger.warn({ readModel: readModel.lastEventId }, 'read model without a journal; clearing it');
-      await readModel.reset();
-    }
-    return;
+export class MissingEvents {
+  readonly #after: EventId;
+  #events: StampedEvent[] | undefined = [];
+
+  constructor(readModelLastEventId: EventId) {
+    this.#after = readModelLastEventId;
   }
-  if (readModel.lastEventId > journal.lastEventId) {
-    logger.warn({ readModel: readModel.lastEventId, journal: journal.lastEventId }, 'read model is ahead of the journal; rebuilding it');
-    await readModel.reset();
-    warnIfBeforeSnapshot(readModel, logger, journal);
-    // Streamed from the file, not collected: the newest file may hold a million events.
-    try {
-      let batch: StampedEvent[] = [];
-      for await (const record of readRecords(journal.dir, { fileEventId: journal.fileEventId, position: 0 })) {
-        if (record.kind !== 'events') continue;
-        for (const s of record.body) batch.push(s);
-        if (batch.length >= chunk) {
-          await readModel.apply(batch);
-          batch = [];
-        }
-      }
-      await readModel.apply(batch);
-    } catch (err) {
-      // Derived data: the node still starts, and the log says what its read model lacks.
-      logger.warn({ err, readModel: readModel.lastEventId }, 'could not rebuild the read model from the journal; job logs before this point are not available');
-    }
-    return;
+
+  add(stamped: StampedEvent): void {
+    if (stamped.eventId <= this.#after || this.#events === undefined) return;
+    if (this.#events.length < maxHeld) this.#events.push(stamped);
+    else this.#events = undefined;
   }
-  warnIfBeforeSnapshot(readModel, logger, journal);
-  const { missing } = journal;
-  for (let i = 0; i < missing.length; i += chunk) await readModel.apply(missing.slice(i, i + chunk));
+
+  get events(): readonly StampedEvent[] | undefined {
+    return this.#events;
+  }
 }
 
-function warnIfBeforeSnapshot(readModel: ReadModel, logger: Logger, journal: RecoveredJournal): void {
-  if (readModel.lastEventId < journal.fileEventId && journal.fileEventId > 0) {
+/**
+ * Lines the read model up with the journal a node just recovered, before the node
+ * feeds it anything new. It stores the events it lacks — the node stopped before
+ * its last write, or the read model was deleted while the node was stopped — read
+ * again from the journal files the node keeps, the older ones too (a node keeps a
+ * file until its read model has stored every event in it). A read model ahead of
+ * the journal belongs to another journal or to one cut back since: it would show
+ * what the journal no longer holds and skip new events up to its lastEventId, so it
+ * is cleared and rebuilt the same way. Without a journal (`undefined`), a read model
+ * with anything in it is cleared.
+ */
+export async function lineUpReadModel(readModel: ReadModel, logger: Logger, journal: RecoveredJournal | undefined): Promise<void> {
+  if (journal !== undefined && readModel.lastEventId === journal.lastEventId) return;
+  if (journal === undefined || readModel.lastEventId > journal.lastEventId) {
+    if (readModel.lastEventId === 0) return;
+    logger.warn({ readModel: readModel.lastEventId, journal: journal?.lastEventId ?? null }, 'read model is ahead of the journal; rebuilding it');
+    await readModel.reset();
+    if (journal === undefined) return;
+  }
+  if (journal.replayed !== undefined && readModel.lastEventId >= journal.fileEventId) {
+    // Everything it lacks is in the newest file, and replay kept it.
+    for (let i = 0; i < journal.replayed.length; i += chunk) await readModel.apply(journal.replayed.slice(i, i + chunk));
+    return;
+  }
+  const { files } = await listJournal(journal.dir);
+  // The file that holds the read model's next event: the newest one that starts at or before its last.
+  const from = files.filter((f) => f.fileEventId <= readModel.lastEventId).at(-1) ?? files[0];
+  if (from === undefined) return;
+  if (from.fileEventId > readModel.lastEventId) {
     logger.warn(
-      { readModel: readModel.lastEventId, snapshot: journal.fileEventId },
-      'read model misses events older than the journal snapshot; job logs before it are not available',
+      { readModel: readModel.lastEventId, oldestFile: from.fileEventId },
+      'read model misses events older than the oldest journal file; job logs and history before it are not available',
     );
+  }
+  try {
+    // Streamed from the files, not collected: a file may hold a million events.
+    let batch: StampedEvent[] = [];
+    for await (const record of readRecords(journal.dir, { fileEventId: from.fileEventId, position: 0 })) {
+      if (record.kind !== 'events') continue;
+      for (const s of record.body) if (s.eventId > readModel.lastEventId) batch.push(s);
+      if (batch.length >= chunk) {
+        await readModel.apply(batch);
+        batch = [];
+      }
+    }
+    await readModel.apply(batch);
+  } catch (err) {
+    // Derived data: the node still starts, and the log says what its read model lacks.
+    logger.warn({ err, readModel: readModel.lastEventId }, 'could not store the journal’s events in the read model; job logs and history after this point are incomplete');
   }
 }

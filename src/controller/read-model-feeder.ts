@@ -14,13 +14,16 @@ export class ReadModelFeeder {
   readonly #readModel: ReadModel;
   readonly #supervisor: Supervisor;
   readonly #logger: Logger;
+  readonly #onStored: () => void;
   #queue: Stamped[] = [];
   #flushing = false;
 
-  constructor(readModel: ReadModel, supervisor: Supervisor, logger: Logger) {
+  /** `onStored` runs after each write of the read model (its lastEventId has moved on). */
+  constructor(readModel: ReadModel, supervisor: Supervisor, logger: Logger, onStored: () => void = () => undefined) {
     this.#readModel = readModel;
     this.#supervisor = supervisor;
     this.#logger = logger;
+    this.#onStored = onStored;
   }
 
   push(events: readonly Stamped[]): void {
@@ -34,6 +37,7 @@ export class ReadModelFeeder {
           const batch = this.#queue;
           this.#queue = [];
           await this.#readModel.apply(batch);
+          this.#onStored();
         }
       } finally {
         this.#flushing = false;

@@ -2,6 +2,7 @@ import type { Clock, Epoch, Logger, NodeId, TandemError } from '../common/index.
 import type { ControllerConfig } from '../config/index.js';
 import type { ClusterEndpoint, ClusterTiming, ConsentRequest, WitnessVerdict } from '../cluster/index.js';
 import type { ClusterSetting, LastFailover } from '../state/index.js';
+import type { ReadModel, ReadModelOptions } from '../readmodel/index.js';
 
 /** Why an active node gives up its role. */
 export type StepDown =
@@ -56,4 +57,6 @@ export interface NodeOptions {
   readonly onStop: (reason: StopReason) => void;
   /** How many recent events `GET /event` can serve without answering Torn. */
   readonly eventBufferSize?: number;
+  /** Opens the read model; a seam for tests that hold its writes. */
+  readonly openReadModel?: (options: ReadModelOptions) => Promise<ReadModel>;
 }

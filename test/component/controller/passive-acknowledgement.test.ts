@@ -7,6 +7,7 @@ import { asEpoch, asEventId, asNodeId, ManualClock, silentLogger, type EventId }
 import { loadControllerConfig } from '../../../src/config/index.js';
 import { PassiveNode, type StopReason } from '../../../src/controller/index.js';
 import { Journal, journalFileName, type JournalRecord, type OpenJournalFile } from '../../../src/journal/index.js';
+import { ReadModel, type ReadModelOptions } from '../../../src/readmodel/index.js';
 import { emptyState, toSnapshot } from '../../../src/state/index.js';
 import { ScriptedEndpoint } from '../transport/scripted-endpoint.js';
 import { allRecords, faultyFiles, journalOptions, tempDir } from '../journal/journal-fixture.js';
@@ -44,6 +45,7 @@ interface PassiveHooks {
   readonly onStop?: (reason: StopReason) => void;
   readonly takeOver?: (reason: { readonly kind: string }) => void;
   readonly consent?: (request: ConsentRequest) => void;
+  readonly openReadModel?: (options: ReadModelOptions) => Promise<ReadModel>;
 }
 
 async function openPassive(
@@ -71,6 +73,7 @@ async function openPassive(
     onStop,
     transport: network.transport(),
     openJournalFile: openFile,
+    ...(hooks.openReadModel === undefined ? {} : { openReadModel: hooks.openReadModel }),
     hooks: {
       timing: clusterTiming(500, 2_500),
       consent: async (request) => {
@@ -186,6 +189,34 @@ void test('a file whose snapshot arrives in a later frame than its header replac
   active.journal.push(frameOf(snapshot2), frameOf(e3!));
   await until('the new file acknowledged', () => acks.at(-1) === lastEventIdOf(e3));
   await waitFor('the older file released', async () => ((await journalFiles()).length === 1 ? true : undefined));
+  assert.deepEqual(await journalFiles(), [journalFileName(head2.fileEventId)]);
+});
+
+void test('a replaced file stays until the read model holds its events, so a restart can still fill the read model from it', async (t) => {
+  const { records, journalId } = await activeJournal(t, 3, 2);
+  const [head1, snapshot1, e1, e2, head2, snapshot2, e3] = records;
+  assert.ok(head2?.kind === 'header' && e3?.kind === 'events');
+  // The read model's writes wait until the test lets them go.
+  let letWrite = (): void => undefined;
+  const writesHeld = new Promise<void>((resolve) => (letWrite = resolve));
+  const openReadModel = async (options: ReadModelOptions): Promise<ReadModel> => {
+    const model = await ReadModel.open(options);
+    const apply = model.apply.bind(model);
+    model.apply = async (batch) => {
+      await writesHeld;
+      return apply(batch);
+    };
+    return model;
+  };
+  const { passive, active, stateDir } = await openPassive(t, faultyFiles().openFile, { openReadModel });
+  await replicating(t, passive, journalId);
+  const journalFiles = async (): Promise<string[]> => (await readdir(stateDir)).filter((f) => f.endsWith('.journal')).sort();
+  active.journal.push(frameOf(head1!, Buffer.concat([head1!.raw, snapshot1!.raw, e1!.raw, e2!.raw])), frameOf(head2, Buffer.concat([head2.raw, snapshot2!.raw, e3.raw])));
+  // The frame's events are shown in the same step that decides on the release.
+  await until('the new file applied', () => passive.readEvents(lastEventIdOf(e2), 10).TYPE === 'NonEmpty');
+  assert.deepEqual(await journalFiles(), [journalFileName(head1!.fileEventId), journalFileName(head2.fileEventId)], 'the older file stays while the read model lacks its events');
+  letWrite();
+  await waitFor('the older file released once the read model has stored its events', async () => ((await journalFiles()).length === 1 ? true : undefined));
   assert.deepEqual(await journalFiles(), [journalFileName(head2.fileEventId)]);
 });
 

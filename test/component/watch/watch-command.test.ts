@@ -15,14 +15,20 @@ const nodeB = 'http://127.0.0.1:9/b';
 interface Run {
   readonly code: Promise<number | string>;
   output(): string;
+  /** Standard error alone: the human message, whose lines a log line on standard output cannot split. */
+  stderr(): string;
   kill(signal: NodeJS.Signals): void;
 }
 
 function runWatch(t: TestContext, args: readonly string[]): Run {
   const child = spawn(process.execPath, [cliPath, 'watch', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TANDEM_LOG_LEVEL: 'info' } });
   let out = '';
+  let err = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
-  child.stderr.on('data', (b: Buffer) => (out += b.toString('utf8')));
+  child.stderr.on('data', (b: Buffer) => {
+    out += b.toString('utf8');
+    err += b.toString('utf8');
+  });
   // 'close', not 'exit': a test reads the output once the code is known, so all of it must have been read.
   const code = once(child, 'close').then(([c, s]) => (c ?? s) as number | string);
   // A test that fails half-way must not leave a watch running.
@@ -32,7 +38,7 @@ function runWatch(t: TestContext, args: readonly string[]): Run {
     await code;
     clearTimeout(timer);
   });
-  return { code, output: () => out, kill: (signal) => child.kill(signal) };
+  return { code, output: () => out, stderr: () => err, kill: (signal) => child.kill(signal) };
 }
 
 async function dirs(t: TestContext, conf = ''): Promise<{ configDir: string; dataDir: string }> {
@@ -54,7 +60,7 @@ test('one node is a configuration error: exit 1, a log line and the reason', asy
   const { configDir, dataDir } = await dirs(t);
   const run = runWatch(t, ['--config-dir', configDir, '--data-dir', dataDir, '--node', nodeA]);
   assert.equal(await run.code, 1);
-  assert.match(run.output(), /tandem: ConfigInvalid: .*\n {2}- command line --node: the watch needs exactly two nodes .*got 1: http:\/\/127\.0\.0\.1:9\/a/);
+  assert.match(run.stderr(), /tandem: ConfigInvalid: .*\n {2}- command line --node: the watch needs exactly two nodes .*got 1: http:\/\/127\.0\.0\.1:9\/a/);
   assert.match(run.output(), /"code":"ConfigInvalid".*"msg":"the cluster watch cannot start: /);
 });
 
