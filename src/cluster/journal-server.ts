@@ -1,7 +1,7 @@
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TandemError, linkedAbort, type Clock, type Epoch, type EventId } from '../common/index.js';
-import { FRAME_HEADER_BYTES, journalFileName, listJournal, type Journal } from '../journal/index.js';
+import { checkFrame, FRAME_HEADER_BYTES, journalFileName, listJournal, MAX_BODY_BYTES, type Journal } from '../journal/index.js';
 import type { JournalFrame, JournalStreamRequest } from './transport/index.js';
 
 export interface JournalServerOptions {
@@ -54,18 +54,20 @@ export async function* serveJournal(o: JournalServerOptions, request: JournalStr
   }
   let current: EventId = file;
   // One handle per file for the whole stream: an open and close per frame cost more than the read itself on the commit path.
-  let handle: FileHandle | undefined;
+  // Opened at once and kept: a file deleted meanwhile (released) is still read to its end.
+  let handle = await openJournalFile(o.dir, current);
   let lastHeartbeatAt = Number.NEGATIVE_INFINITY;
   try {
+    // Before the first frame, so a bad position is refused with its status: later positions are ends of records sent.
+    await checkRecordBoundary(handle, current, position, await durableEnd(journal, current, handle));
     while (!signal.aborted) {
       const at = journal.position();
-      const end = current === at.fileEventId ? at.synced : (await stat(join(o.dir, journalFileName(current)))).size;
+      const end = await durableEnd(journal, current, handle);
       if (position > end) {
         throw new TandemError('JournalPositionInvalid', `Position ${position} is beyond the end of journal file ${current}.`, { fileEventId: current, position });
       }
       if (position < end) {
-        handle ??= await open(join(o.dir, journalFileName(current)), 'r');
-        const bytes = await readWholeRecords(handle, position, end);
+        const bytes = await readWholeRecords(handle, current, position, end);
         yield { TYPE: 'Records', fileEventId: current, position, bytes };
         position += bytes.length;
         continue;
@@ -74,11 +76,11 @@ export async function* serveJournal(o: JournalServerOptions, request: JournalStr
         // This file is complete; go on with the next one that exists (a rotation may still be renaming it).
         const next = (await listJournal(o.dir)).files.find((f) => f.fileEventId > current);
         if (next !== undefined) {
+          const done = handle;
+          handle = await openJournalFile(o.dir, next.fileEventId);
           current = next.fileEventId;
           position = 0;
-          const done = handle;
-          handle = undefined;
-          await done?.close();
+          await done.close();
           continue;
         }
       }
@@ -96,7 +98,7 @@ export async function* serveJournal(o: JournalServerOptions, request: JournalStr
       }
     }
   } finally {
-    await handle?.close();
+    await handle.close();
   }
 }
 
@@ -122,8 +124,50 @@ async function changeOrTimeout(journal: Journal, since: { fileEventId: EventId; 
   }
 }
 
+/** How far the file holds durable bytes: the synced end of the current file, the size of an older one. */
+async function durableEnd(journal: Journal, fileEventId: EventId, handle: FileHandle): Promise<number> {
+  const at = journal.position();
+  return fileEventId === at.fileEventId ? at.synced : (await handle.stat()).size;
+}
+
+async function openJournalFile(dir: string, fileEventId: EventId): Promise<FileHandle> {
+  try {
+    return await open(join(dir, journalFileName(fileEventId)), 'r');
+  } catch (err) {
+    throw released(err, fileEventId);
+  }
+}
+
+/** A file gone before the stream opened it: deleted once the reader's node had acknowledged past it, or by hand. */
+function released(err: unknown, fileEventId: EventId): unknown {
+  if (!(typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ENOENT')) return err;
+  return new TandemError('JournalPositionInvalid', `This node has no journal file ${fileEventId} any more.`, { fileEventId }, { cause: err });
+}
+
+/**
+ * A requested position must start a record (or be the durable end): the frame found there
+ * must be whole and pass its CRC, which bytes from the middle of a record do only by a
+ * one-in-four-billion chance. Without this the stream would send bytes cut at a wrong
+ * place, and a length read from the middle of a record.
+ */
+async function checkRecordBoundary(handle: FileHandle, fileEventId: EventId, position: number, end: number): Promise<void> {
+  if (position === 0 || position >= end) return;
+  const header = Buffer.alloc(FRAME_HEADER_BYTES);
+  const { bytesRead } = await handle.read(header, 0, FRAME_HEADER_BYTES, position);
+  const bodyLength = bytesRead === FRAME_HEADER_BYTES ? header.readUInt32BE(0) : 0;
+  let intact = bodyLength > 0 && bodyLength <= MAX_BODY_BYTES && position + FRAME_HEADER_BYTES + bodyLength <= end;
+  if (intact) {
+    const frame = Buffer.alloc(FRAME_HEADER_BYTES + bodyLength);
+    const read = await handle.read(frame, 0, frame.length, position);
+    intact = read.bytesRead === frame.length && checkFrame(frame, 0, frame.length).kind === 'intact';
+  }
+  if (!intact) {
+    throw new TandemError('JournalPositionInvalid', `Position ${position} in journal file ${fileEventId} is not the start of a record.`, { fileEventId, position });
+  }
+}
+
 /** Reads [from, end) but stops at the last record boundary within maxFrameBytes, so a frame holds whole records only. */
-async function readWholeRecords(handle: FileHandle, from: number, end: number): Promise<Buffer> {
+async function readWholeRecords(handle: FileHandle, fileEventId: EventId, from: number, end: number): Promise<Buffer> {
   const length = Math.min(end - from, maxFrameBytes);
   const buffer = Buffer.allocUnsafe(length);
   const { bytesRead } = await handle.read(buffer, 0, length, from);
@@ -135,10 +179,14 @@ async function readWholeRecords(handle: FileHandle, from: number, end: number): 
     boundary = next;
   }
   if (boundary === 0) {
-    // One record larger than a frame: send it whole.
+    // One record larger than a frame: send it whole, and never more than the file holds.
     const size = FRAME_HEADER_BYTES + buffer.readUInt32BE(0);
+    if (size > end - from) {
+      throw new TandemError('JournalCorrupt', `The record at ${from} in journal file ${fileEventId} claims ${size} bytes, more than the file holds after it.`, { fileEventId, position: from });
+    }
     const big = Buffer.allocUnsafe(size);
-    await handle.read(big, 0, size, from);
+    const { bytesRead: got } = await handle.read(big, 0, size, from);
+    if (got !== size) throw new TandemError('JournalCorrupt', `Journal file ${fileEventId} ended inside the record at ${from}.`, { fileEventId, position: from });
     return big;
   }
   return buffer.subarray(0, boundary);
