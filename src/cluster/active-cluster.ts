@@ -312,7 +312,8 @@ export class ActiveCluster {
 
   /** `GET /journal` for the passive. */
   journalFrames(request: JournalStreamRequest, signal: AbortSignal): AsyncIterable<JournalFrame> {
-    if (request.epoch > this.#o.host.state().epoch) this.#reportLost(request.epoch, 'a journal reader in a higher epoch');
+    // A reader in a higher epoch is refused, and that is all: a journal reader is no node that
+    // took over (that one refuses this node's acknowledgement stream, or the watch says so).
     return serveJournal(
       {
         dir: this.#o.journalDir,
@@ -374,6 +375,8 @@ export class ActiveCluster {
       case 'ClusterStartBackupNode':
         // The other node is active in a higher epoch and wants this node as its backup: this node lost.
         if (command.epoch > host.state().epoch && command.setting.activeId !== host.nodeId) {
+          // Only the other node of this pair, holding this journal, can have taken over from this node.
+          checkSamePair(host, command.journalId, command.setting);
           this.#reportLost(command.epoch, 'the new active node', command.setting, command.lastFailover);
           return { TYPE: 'Accepted' };
         }
@@ -429,4 +432,21 @@ function assertNever(x: never): never {
 function passiveUri(cluster: ClusterState): string | undefined {
   const passiveId = passiveIdOf(cluster);
   return passiveId === undefined || !('setting' in cluster) ? undefined : cluster.setting.idToUri[passiveId];
+}
+
+/** A cluster command that says this node lost must come from this pair: the same journal and the same two nodes. */
+function checkSamePair(host: ActiveHost, journalId: string, setting: ClusterSetting): void {
+  if (journalId !== host.journal().journalId) {
+    throw new TandemError('JournalIdMismatch', 'The sender holds another journal: it is not the other node of this pair.', { expected: host.journal().journalId, got: journalId });
+  }
+  const cluster = host.state().cluster;
+  const own = 'setting' in cluster ? cluster.setting.idToUri : undefined;
+  if (own === undefined || !sameNodes(own, setting.idToUri)) {
+    throw new TandemError('ClusterRoleConflict', 'The sender names other cluster nodes than this pair has.', { nodes: own ?? null, named: setting.idToUri });
+  }
+}
+
+function sameNodes(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }

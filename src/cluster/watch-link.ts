@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Wakeup, asEpoch, linkedAbort, type Clock, type Epoch, type Logger } from '../common/index.js';
+import { TandemError, Wakeup, asEpoch, linkedAbort, type Clock, type Epoch, type Logger } from '../common/index.js';
 import type { ClusterTiming } from './cluster-timing.js';
 import type { WatchFrame, WatchStreamRequest } from './transport/index.js';
 import type { ConsentRequest, Witness, WitnessStatus, WitnessVerdict } from './witness.js';
@@ -91,6 +91,7 @@ export class WatchLink implements Witness {
 
   /** A ClusterWatchAnswer arrived. */
   answer(answer: WatchAnswer): void {
+    this.#checkKnown(answer.watchId);
     this.#lastContactAt = this.#o.clock.monotonic();
     const view = this.#o.view();
     if (answer.epoch > view.epoch) this.#o.onHigherEpoch(answer.epoch, answer.activeId, `the cluster watch ${answer.watchId}`);
@@ -104,7 +105,15 @@ export class WatchLink implements Witness {
 
   /** A ClusterWatchEpoch arrived: the watch tells this node it is behind. */
   epochNotice(watchId: string, epoch: Epoch, activeId: string): void {
+    this.#checkKnown(watchId);
     if (epoch > this.#o.view().epoch) this.#o.onHigherEpoch(epoch, activeId, `the cluster watch ${watchId}`);
+  }
+
+  /** Only a watch that has registered here (its stream open, or the last one that was) speaks for the pair. */
+  #checkKnown(watchId: string): void {
+    if (watchId === this.#lastWatchId || [...this.#streams].some((s) => s.watchId === watchId)) return;
+    this.#logger.warn({ watchId, knownWatchId: this.#lastWatchId ?? null }, 'a command from a cluster watch that has not registered here; refused');
+    throw new TandemError('InvalidRequest', `No cluster watch ${watchId} has registered at this node.`, { watchId });
   }
 
   isRegistered(): boolean {

@@ -48,7 +48,7 @@ export const errorCodes = {
   JournalPositionInvalid: { status: 400, summary: 'The requested journal file or position does not exist or is not a record boundary.' },
 
   // Cluster
-  ClusterRoleConflict: { status: 500, summary: 'The configured role contradicts the journal (e.g. a former primary configured as backup).' },
+  ClusterRoleConflict: { status: 409, summary: 'The configured role contradicts the journal or the pair (e.g. a former primary configured as backup).' },
   ClusterEpochStale: { status: 409, summary: 'The request carries a lower epoch than this node knows; the sender is fenced.' },
   ClusterNotCoupled: { status: 409, summary: 'The command needs a coupled pair.' },
   SwitchoverJobsStillRunning: { status: 409, summary: 'Jobs still ran when the switchover stopped waiting for them; nothing was switched and orders go on.' },

@@ -571,10 +571,17 @@ export class PassiveNode implements RolePort, RoleEndpoint {
           throw new TandemError('ClusterNotCoupled', 'This node did not ask to couple with that token.', {});
         }
         return { TYPE: 'Accepted' };
-      case 'ClusterInhibitActivation':
-        this.#inhibitedUntil = this.#o.clock.monotonic() + command.duration;
-        this.#logger.warn({ durationMs: command.duration }, 'told to inhibit activation: this node will not take over for a while');
-        return { TYPE: 'ClusterInhibitActivationAnswer', isActive: false, epoch: this.#state?.epoch ?? 0 };
+      case 'ClusterInhibitActivation': {
+        const epoch = this.#state?.epoch ?? asEpoch(0);
+        if (command.epoch < epoch) {
+          throw new TandemError('ClusterEpochStale', `The sender is in epoch ${command.epoch}, below this node's ${epoch}.`, { epoch: command.epoch });
+        }
+        // At most what this pair's own timing would ask for: a longer hold would keep a dead active's backup from taking over.
+        const durationMs = Math.min(command.duration, this.#o.hooks.timing.inhibitMs);
+        this.#inhibitedUntil = this.#o.clock.monotonic() + durationMs;
+        this.#logger.warn({ durationMs, asked: command.duration }, 'told to inhibit activation: this node will not take over for a while');
+        return { TYPE: 'ClusterInhibitActivationAnswer', isActive: false, epoch };
+      }
       case 'ClusterWatchAnswer':
       case 'ClusterWatchEpoch':
         throw new TandemError('InvalidRequest', `${command.TYPE} is for the node's watch link.`, {});

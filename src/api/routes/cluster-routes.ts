@@ -81,6 +81,17 @@ export class ClusterRoutes {
    * Certificate first, so a caller without one learns nothing, not even whether a password is right.
    */
   readonly authenticate = async (request: FastifyRequest): Promise<void> => {
+    try {
+      this.#authenticate(request);
+    } catch (err) {
+      // A warning, with where it came from: a peer with the wrong password or certificate is a misconfigured pair, or someone else.
+      const reason = err instanceof TandemError ? err.arguments['reason'] : undefined;
+      this.#ctx.logger.warn({ remoteAddress: request.socket.remoteAddress ?? null, url: request.url, reason }, 'a node-to-node call was refused');
+      throw err;
+    }
+  };
+
+  #authenticate(request: FastifyRequest): void {
     const access = this.#access;
     if (access.https && access.clientAuthentication && verifiedPeer(request.socket) === undefined) {
       throw new TandemError('Forbidden', 'Node-to-node calls need a client certificate that verifies against the trusted certificates.', {
@@ -101,7 +112,7 @@ export class ClusterRoutes {
     if (userId !== this.#cluster.controllerId) {
       throw new TandemError('Forbidden', 'Only the other cluster node may call node-to-node routes.', { reason: 'user' });
     }
-  };
+  }
 
   /** `GET /event?onlyAcks=true&epoch=E`: the acknowledgement stream. */
   async serveAcks(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {

@@ -364,3 +364,15 @@ void test('a passive shutting down tells the active only if the frames it has ap
     assert.equal(commandsOf(active, 'ClusterPassiveDown'), 0, 'the active, which already went on alone, is not told');
   });
 });
+
+void test('a passive told to inhibit itself for an hour holds back no longer than its own inhibit time, then fails over from a silent active', async (t) => {
+  const consents: ConsentRequest[] = [];
+  const { passive, clock } = await coupledPassive(t, { consent: (request) => consents.push(request) });
+  const timing = clusterTiming(500, 2_500);
+  const answer = await passive.clusterCommand({ TYPE: 'ClusterInhibitActivation', duration: 3_600_000, epoch: 0 });
+  assert.deepEqual(answer, { TYPE: 'ClusterInhibitActivationAnswer', isActive: false, epoch: 0 });
+  await elapse(clock, timing.inhibitMs - 500);
+  assert.equal(consents.length, 0, 'inhibited: no failover yet');
+  await elapse(clock, 2_000);
+  await until('the passive asking to fail over once its own inhibit time is over', () => consents.length > 0);
+});

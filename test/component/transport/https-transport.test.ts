@@ -5,7 +5,7 @@ import { unpack } from 'msgpackr';
 import { Agent, request } from 'undici';
 import { createApiServer, type ApiServer, type ApiUser } from '../../../src/api/index.js';
 import { HttpsTransport, type HttpsTransportOptions, type PeerTransport } from '../../../src/cluster/transport/index.js';
-import { asEpoch, asEventId, ManualClock, silentLogger, type ErrorCode } from '../../../src/common/index.js';
+import { asEpoch, asEventId, createLogger, ManualClock, silentLogger, type ErrorCode, type Logger } from '../../../src/common/index.js';
 import { createTestPki, type TestPki } from '../../helpers/certificates.js';
 import { FakeController } from '../../helpers/fake-controller.js';
 import { ScriptedEndpoint } from './scripted-endpoint.js';
@@ -34,6 +34,8 @@ interface ServerOptions {
   readonly public?: boolean;
   /** Serve the node-to-node routes (default true). */
   readonly cluster?: boolean;
+  /** Where the server logs (default: nowhere). */
+  readonly logger?: Logger;
 }
 
 interface Served {
@@ -52,7 +54,7 @@ async function serve(t: TestContext, options: ServerOptions = {}): Promise<Serve
     host: '127.0.0.1',
     port: 0,
     controller: new FakeController(),
-    logger: silentLogger(),
+    logger: options.logger ?? silentLogger(),
     clock: new ManualClock(),
     version: '0.0.0-test',
     auth: { public: options.public ?? false, loopbackIsPublic: false, users },
@@ -127,7 +129,8 @@ async function assertAllRefused(peer: PeerTransport, code: ErrorCode, who: strin
 }
 
 test('https: only the peer with a trusted certificate and the cluster password gets through', async (t) => {
-  const served = await serve(t);
+  const logLines: string[] = [];
+  const served = await serve(t, { logger: createLogger({ destination: { write: (line: string) => void logLines.push(line) } }) });
   const certs = await pki();
   const primary = certs.node('Primary');
   const trusted = [certs.ca.certificate];
@@ -148,6 +151,9 @@ test('https: only the peer with a trusted certificate and the cluster password g
   t.after(() => noPassword.close());
   await assertAllRefused(noPassword.peer(served.uri), 'Unauthenticated', 'no credentials');
   assert.equal(served.endpoint.callCount, 0, 'the endpoint was called for a refused caller');
+  const refusals = logLines.map((l) => JSON.parse(l) as { level: number; msg: string; reason?: string; remoteAddress?: string }).filter((l) => l.msg === 'a node-to-node call was refused');
+  assert.deepEqual([...new Set(refusals.map((r) => r.reason))].sort(), ['certificate', 'missing', 'password', 'user'], 'each refusal is a warning that says why');
+  assert.ok(refusals.every((r) => r.level === 40 && r.remoteAddress === '127.0.0.1'), 'at warn level, with where the call came from');
 
   served.endpoint.acks.push({ TYPE: 'Heartbeat', eventId: asEventId(1) });
   served.endpoint.acks.end();
