@@ -8,6 +8,7 @@ import {
   failedAtSchema,
   nodeIdSchema,
   passiveIdOf,
+  sameNodes,
   type ClusterSetting,
   type ClusterState,
   type ControllerState,
@@ -334,6 +335,7 @@ export class ActiveCluster {
     const cluster = host.state().cluster;
     switch (command.TYPE) {
       case 'ClusterPrepareCoupling': {
+        checkPairNodes(cluster, command.activeId, command.passiveId);
         if (cluster.TYPE === 'PreparedToBeCoupled' || cluster.TYPE === 'Coupled') return { TYPE: 'Accepted' };
         const passiveId = passiveIdOf(cluster);
         if (!host.witnessRegistered()) {
@@ -356,6 +358,7 @@ export class ActiveCluster {
         return { TYPE: 'Accepted' };
       }
       case 'ClusterPassiveDown': {
+        checkPairNodes(cluster, host.nodeId, command.passiveId);
         if ((cluster.TYPE === 'Coupled' || cluster.TYPE === 'PreparedToBeCoupled') && passiveIdOf(cluster) === command.passiveId) {
           // The watch must know before this node commits alone: a watch that never heard of this
           // PassiveLost could later let the returning passive fail over past what is committed here.
@@ -434,6 +437,17 @@ function passiveUri(cluster: ClusterState): string | undefined {
   return passiveId === undefined || !('setting' in cluster) ? undefined : cluster.setting.idToUri[passiveId];
 }
 
+/** A command naming the pair's nodes must name this pair's: `activeId` this (active) node, `passiveId` the other one. */
+function checkPairNodes(cluster: ClusterState, activeId: NodeId, passiveId: NodeId): void {
+  if (!('setting' in cluster)) return;
+  if (activeIdOf(cluster) !== activeId || passiveIdOf(cluster) !== passiveId) {
+    throw new TandemError('ClusterRoleConflict', `The command names ${activeId} as active and ${passiveId} as passive; this pair has ${activeIdOf(cluster)} and ${String(passiveIdOf(cluster))}.`, {
+      activeId,
+      passiveId,
+    });
+  }
+}
+
 /** A cluster command that says this node lost must come from this pair: the same journal and the same two nodes. */
 function checkSamePair(host: ActiveHost, journalId: string, setting: ClusterSetting): void {
   if (journalId !== host.journal().journalId) {
@@ -444,9 +458,4 @@ function checkSamePair(host: ActiveHost, journalId: string, setting: ClusterSett
   if (own === undefined || !sameNodes(own, setting.idToUri)) {
     throw new TandemError('ClusterRoleConflict', 'The sender names other cluster nodes than this pair has.', { nodes: own ?? null, named: setting.idToUri });
   }
-}
-
-function sameNodes(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }

@@ -14,7 +14,7 @@ import {
 } from '../common/index.js';
 import { JournalReplica, type JournalRecord, type OpenJournalFile } from '../journal/index.js';
 import { ReadModel } from '../readmodel/index.js';
-import { applyEvent, emptyState, fromSnapshot, latestWorkflow, parseEvent, type ClusterSetting, type ControllerState } from '../state/index.js';
+import { applyEvent, emptyState, fromSnapshot, latestWorkflow, parseEvent, sameNodes, type ClusterSetting, type ControllerState } from '../state/index.js';
 import { parseClusterNodeCommand, parseControllerCommand } from '../workflow/index.js';
 import type { AckFrame, ClusterCommandAnswer, JournalFrame, JournalStreamRequest, Transport } from '../cluster/index.js';
 import { ActiveCluster, PeerProblem } from '../cluster/index.js';
@@ -538,6 +538,11 @@ export class PassiveNode implements RolePort, RoleEndpoint {
         }
         if (setting.idToUri[this.#o.nodeId] === undefined || setting.activeId === this.#o.nodeId) {
           throw new TandemError('ClusterRoleConflict', `The appointment does not name this node (${this.#o.nodeId}) as the backup.`, { setting });
+        }
+        // The pair's nodes are fixed once appointed: only which of them is active changes.
+        const known = this.#setting?.idToUri;
+        if (known !== undefined && !sameNodes(known, setting.idToUri)) {
+          throw new TandemError('ClusterRoleConflict', 'The command names other cluster nodes than this pair has.', { nodes: known, named: setting.idToUri });
         }
         const own = this.#replica!.journalId;
         if (own !== undefined && own !== journalId) {

@@ -100,6 +100,12 @@ export function settingOf(cluster: ClusterState): ClusterSetting | undefined {
   return cluster.TYPE === 'Empty' ? undefined : cluster.setting;
 }
 
+/** Two appointments name the same nodes at the same URIs (which of them is active aside). */
+export function sameNodes(a: ClusterSetting['idToUri'], b: ClusterSetting['idToUri']): boolean {
+  const ids = Object.keys(a) as NodeId[];
+  return ids.length === Object.keys(b).length && ids.every((id) => Object.hasOwn(b, id) && a[id] === b[id]);
+}
+
 /** The node that is active in this state; undefined while standalone. */
 export function activeIdOf(cluster: ClusterState): NodeId | undefined {
   return settingOf(cluster)?.activeId;
@@ -136,12 +142,7 @@ export function peerUri(cluster: ClusterState, nodeId: NodeId): string | undefin
 
 /** True when the two settings name the same nodes at the same URIs with the same active node. */
 export function sameSetting(a: ClusterSetting, b: ClusterSetting): boolean {
-  const aIds = Object.keys(a.idToUri);
-  return (
-    a.activeId === b.activeId &&
-    aIds.length === Object.keys(b.idToUri).length &&
-    aIds.every((id) => Object.hasOwn(b.idToUri, id) && b.idToUri[asNodeId(id)] === a.idToUri[asNodeId(id)])
-  );
+  return a.activeId === b.activeId && sameNodes(a.idToUri, b.idToUri);
 }
 
 function otherNode(setting: ClusterSetting, nodeId: NodeId): NodeId | undefined {

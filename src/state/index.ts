@@ -16,6 +16,7 @@ export {
   peerUri,
   raisesEpoch,
   requiresAck,
+  sameNodes,
   sameSetting,
   settingOf,
   type AppointedClusterState,

@@ -3,7 +3,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { clusterTiming, InMemoryNetwork, type AckFrame, type ConsentRequest } from '../../../src/cluster/index.js';
-import { asEpoch, asEventId, asNodeId, ManualClock, silentLogger, type EventId } from '../../../src/common/index.js';
+import { asEpoch, asEventId, asNodeId, hasCode, ManualClock, silentLogger, type EventId } from '../../../src/common/index.js';
 import { loadControllerConfig } from '../../../src/config/index.js';
 import { PassiveNode, type StopReason } from '../../../src/controller/index.js';
 import { Journal, journalFileName, type JournalRecord, type OpenJournalFile } from '../../../src/journal/index.js';
@@ -375,4 +375,14 @@ void test('a passive told to inhibit itself for an hour holds back no longer tha
   assert.equal(consents.length, 0, 'inhibited: no failover yet');
   await elapse(clock, 2_000);
   await until('the passive asking to fail over once its own inhibit time is over', () => consents.length > 0);
+});
+
+void test('a ClusterStartBackupNode naming other nodes than the pair has is refused, even in a higher epoch, and the passive keeps its active', async (t) => {
+  const { journalId } = await activeJournal(t, 1);
+  const { passive } = await openPassive(t, faultyFiles().openFile);
+  await startReplicating(passive, journalId);
+  const elsewhere = { TYPE: 'ClusterStartBackupNode', setting: { idToUri: { Primary: 'https://elsewhere.test:4443', Backup: backupUri }, activeId: 'Primary' }, journalId, epoch: 1 };
+  await assert.rejects(passive.clusterCommand(elsewhere), (e: unknown) => hasCode(e, 'ClusterRoleConflict'));
+  // Its refusals still name the appointed active.
+  assert.throws(() => passive.journalFrames(), (e: unknown) => hasCode(e, 'ClusterNodeIsNotActive') && (e as { arguments: { activeUri?: string } }).arguments.activeUri === activeUri);
 });

@@ -88,3 +88,14 @@ test('ClusterStartBackupNode in a higher epoch makes the active step down only w
   assert.deepEqual(await f.active.clusterCommand(startBackup('journal-1', setting.idToUri)), { TYPE: 'Accepted' });
   assert.deepEqual(f.lost, ['the new active node']);
 });
+
+test('coupling requests and shutdown notices that name other nodes than the pair has are refused, in any cluster state', async () => {
+  for (const cluster of [{ TYPE: 'Coupled', setting }, { TYPE: 'PassiveLost', setting }] as const) {
+    const f = fixture(cluster);
+    f.release();
+    await assert.rejects(f.active.clusterCommand({ ...prepare, activeId: 'Nobody', passiveId: 'Evil' }), (e: unknown) => hasCode(e, 'ClusterRoleConflict'), cluster.TYPE);
+    await assert.rejects(f.active.clusterCommand({ TYPE: 'ClusterPassiveDown', passiveId: 'Primary' }), (e: unknown) => hasCode(e, 'ClusterRoleConflict'), cluster.TYPE);
+    await assert.rejects(f.active.clusterCommand({ TYPE: 'ClusterPassiveDown', passiveId: 'Nobody' }), (e: unknown) => hasCode(e, 'ClusterRoleConflict'), cluster.TYPE);
+    assert.deepEqual(f.persisted, [], `${cluster.TYPE}: nothing persisted`);
+  }
+});
