@@ -36,6 +36,11 @@ export class CommitQueue<T> {
   }
 
   /** The oldest batch still waiting, if any. */
+  /** The batches not yet taken, oldest first. */
+  *pending(): Generator<PendingBatch<T>> {
+    for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i]!;
+  }
+
   peek(): PendingBatch<T> | undefined {
     return this.#items[this.#head];
   }

@@ -1,58 +1,87 @@
-import type { Journal } from '../journal/index.js';
 import type { ControllerState } from '../state/index.js';
 
-export interface ControllerFigures {
-  readonly state: ControllerState;
-  readonly journal: Journal | undefined;
-  readonly runningJobs: number;
-  readonly pendingCommits: number;
-  /** Present when the node is the active one of a pair. */
-  readonly cluster?: { readonly ackedEventId: number; readonly waitingForAck: number; readonly heartbeatAgeSeconds: number };
+/** Where a node's journal stands: the active's own, or the passive's copy. */
+export interface JournalFigures {
+  /** The last EventId written. */
+  readonly lastEventId: number;
+  /** The last EventId that is durable. */
+  readonly committedEventId: number;
+  readonly fileEventId: number;
+  /** Bytes written to that file. */
+  readonly positionBytes: number;
 }
 
-/** The controller's own figures in Prometheus text format. */
+/** The replication figures, as each role of a pair sees them. */
+export type ClusterFigures =
+  | {
+      readonly role: 'active';
+      readonly ackedEventId: number;
+      /** Committed-here batches, and their events, the passive has not acknowledged yet. */
+      readonly batchesWaitingForAck: number;
+      readonly eventsWaitingForAck: number;
+      readonly heartbeatAgeSeconds: number;
+    }
+  | {
+      readonly role: 'passive';
+      readonly ackedEventId: number;
+      readonly heartbeatAgeSeconds: number;
+      /** The active's durable end as its last heartbeat said; undefined before the first. */
+      readonly activeEventId: number | undefined;
+      /** Bytes the active holds durable and this node not yet, in the same file; undefined when unknown. */
+      readonly lagBytes: number | undefined;
+    };
+
+export interface ControllerFigures {
+  /** Undefined on a passive that has no state yet. */
+  readonly state: ControllerState | undefined;
+  readonly journal: JournalFigures | undefined;
+  readonly runningJobs: number;
+  readonly pendingCommits: number;
+  /** Present while the node is part of a pair. */
+  readonly cluster?: ClusterFigures;
+}
+
+/** One gauge: its help line, type line and samples. */
+function gauge(name: string, help: string, samples: readonly string[]): string[] {
+  return [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, ...samples];
+}
+
+/** The node's own figures in Prometheus text format. */
 export function renderControllerMetrics(f: ControllerFigures): string {
   const byState = new Map<string, number>();
-  for (const order of f.state.orders.values()) byState.set(order.state.TYPE, (byState.get(order.state.TYPE) ?? 0) + 1);
+  for (const order of f.state?.orders.values() ?? []) byState.set(order.state.TYPE, (byState.get(order.state.TYPE) ?? 0) + 1);
   const lines: string[] = [
-    '# HELP tandem_orders Orders in the controller state, by order state.',
-    '# TYPE tandem_orders gauge',
-    ...[...byState].map(([state, n]) => `tandem_orders{state="${state}"} ${n}`),
-    '# HELP tandem_jobs_running Job processes running now.',
-    '# TYPE tandem_jobs_running gauge',
-    `tandem_jobs_running ${f.runningJobs}`,
-    '# HELP tandem_commits_pending Appended batches not yet committed.',
-    '# TYPE tandem_commits_pending gauge',
-    `tandem_commits_pending ${f.pendingCommits}`,
+    ...gauge('tandem_orders', 'Orders in the controller state, by order state.', [...byState].map(([state, n]) => `tandem_orders{state="${state}"} ${n}`)),
+    ...gauge('tandem_jobs_running', 'Job processes running now.', [`tandem_jobs_running ${f.runningJobs}`]),
+    ...gauge('tandem_commits_pending', 'Appended batches not yet committed.', [`tandem_commits_pending ${f.pendingCommits}`]),
   ];
-  if (f.journal !== undefined) {
-    const pos = f.journal.position();
+  const j = f.journal;
+  if (j !== undefined) {
     lines.push(
-      '# HELP tandem_journal_last_event_id The last EventId appended to the journal.',
-      '# TYPE tandem_journal_last_event_id gauge',
-      `tandem_journal_last_event_id ${f.journal.lastEventId}`,
-      '# HELP tandem_journal_committed_event_id The last EventId that is durable.',
-      '# TYPE tandem_journal_committed_event_id gauge',
-      `tandem_journal_committed_event_id ${f.journal.committedEventId}`,
-      '# HELP tandem_journal_file_event_id The fileEventId of the current journal file.',
-      '# TYPE tandem_journal_file_event_id gauge',
-      `tandem_journal_file_event_id ${pos.fileEventId}`,
-      '# HELP tandem_journal_position_bytes Bytes written to the current journal file.',
-      '# TYPE tandem_journal_position_bytes gauge',
-      `tandem_journal_position_bytes ${pos.written}`,
+      ...gauge('tandem_journal_last_event_id', 'The last EventId written to the journal.', [`tandem_journal_last_event_id ${j.lastEventId}`]),
+      ...gauge('tandem_journal_committed_event_id', 'The last EventId that is durable.', [`tandem_journal_committed_event_id ${j.committedEventId}`]),
+      ...gauge('tandem_journal_file_event_id', 'The fileEventId of the current journal file.', [`tandem_journal_file_event_id ${j.fileEventId}`]),
+      ...gauge('tandem_journal_position_bytes', 'Bytes written to the current journal file.', [`tandem_journal_position_bytes ${j.positionBytes}`]),
     );
   }
-  if (f.cluster !== undefined) {
+  const c = f.cluster;
+  if (c?.role === 'active') {
     lines.push(
-      '# HELP tandem_cluster_acked_event_id The last EventId the passive has acknowledged (durable there).',
-      '# TYPE tandem_cluster_acked_event_id gauge',
-      `tandem_cluster_acked_event_id ${f.cluster.ackedEventId}`,
-      '# HELP tandem_cluster_batches_waiting_for_ack Committed-here batches the passive has not acknowledged yet (the replication lag).',
-      '# TYPE tandem_cluster_batches_waiting_for_ack gauge',
-      `tandem_cluster_batches_waiting_for_ack ${f.cluster.waitingForAck}`,
-      '# HELP tandem_cluster_heartbeat_age_seconds Seconds since the last frame from the passive (-1: none yet).',
-      '# TYPE tandem_cluster_heartbeat_age_seconds gauge',
-      `tandem_cluster_heartbeat_age_seconds ${f.cluster.heartbeatAgeSeconds}`,
+      ...gauge('tandem_cluster_acked_event_id', 'The last EventId the passive has acknowledged (durable there).', [`tandem_cluster_acked_event_id ${c.ackedEventId}`]),
+      ...gauge('tandem_cluster_batches_waiting_for_ack', 'Committed-here batches the passive has not acknowledged yet (the replication lag).', [
+        `tandem_cluster_batches_waiting_for_ack ${c.batchesWaitingForAck}`,
+      ]),
+      ...gauge('tandem_cluster_events_waiting_for_ack', 'Events in those batches: the replication lag in events.', [`tandem_cluster_events_waiting_for_ack ${c.eventsWaitingForAck}`]),
+      ...gauge('tandem_cluster_heartbeat_age_seconds', 'Seconds since the last frame from the passive (-1: none yet).', [`tandem_cluster_heartbeat_age_seconds ${c.heartbeatAgeSeconds}`]),
+    );
+  } else if (c?.role === 'passive') {
+    lines.push(
+      ...gauge('tandem_cluster_acked_event_id', 'The last EventId this passive has durable and acknowledged.', [`tandem_cluster_acked_event_id ${c.ackedEventId}`]),
+      ...gauge('tandem_cluster_heartbeat_age_seconds', 'Seconds since the last frame from the active (-1: none yet).', [`tandem_cluster_heartbeat_age_seconds ${c.heartbeatAgeSeconds}`]),
+      ...gauge('tandem_cluster_active_event_id', "The active's last durable EventId, as its last heartbeat said (-1: none yet).", [`tandem_cluster_active_event_id ${c.activeEventId ?? -1}`]),
+      ...gauge('tandem_cluster_lag_bytes', "Bytes the active's last heartbeat had durable that this node has not written yet (-1: unknown, e.g. in another file).", [
+        `tandem_cluster_lag_bytes ${c.lagBytes ?? -1}`,
+      ]),
     );
   }
   return lines.join('\n') + '\n';

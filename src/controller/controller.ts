@@ -704,17 +704,25 @@ export class Controller implements RolePort, RoleEndpoint {
 
   metricsText(): string {
     const status = this.#cluster?.status();
+    const journal = this.#journal;
+    let eventsWaitingForAck = 0;
+    for (const batch of this.#pending.pending()) if (batch.needsAck && batch.lastEventId > this.#ackedEventId) eventsWaitingForAck += batch.value.length;
     return renderControllerMetrics({
       state: this.#state,
-      journal: this.#journal,
+      journal:
+        journal === undefined
+          ? undefined
+          : { lastEventId: journal.lastEventId, committedEventId: journal.committedEventId, fileEventId: journal.position().fileEventId, positionBytes: journal.position().written },
       runningJobs: this.#executor?.running() ?? 0,
       pendingCommits: this.#pending.size,
       ...(status === undefined || this.#state.cluster.TYPE === 'Empty'
         ? {}
         : {
             cluster: {
+              role: 'active',
               ackedEventId: status.ackedEventId,
-              waitingForAck: this.#pending.size,
+              batchesWaitingForAck: this.#pending.size,
+              eventsWaitingForAck,
               heartbeatAgeSeconds: status.lastAckFrameAt === undefined ? -1 : (this.#clock.monotonic() - status.lastAckFrameAt) / 1000,
             },
           }),

@@ -23,6 +23,7 @@ import { EventBuffer } from './event-buffer.js';
 import { asViews, type Stamped } from './stamped-view.js';
 import { jobLogOf } from './job-log.js';
 import { ReadModelFeeder } from './read-model-feeder.js';
+import { renderControllerMetrics } from './controller-metrics.js';
 import { lineUpReadModel, MissingEvents } from './read-model-catch-up.js';
 import type { NodeOptions, RoleEndpoint, RoleHooks } from './role-hooks.js';
 
@@ -69,6 +70,8 @@ export class PassiveNode implements RolePort, RoleEndpoint {
   #couplingToken: string | undefined;
   #couplingAskedAt = -Infinity;
   #lastFrameAt: number | undefined;
+  /** The active's durable end, as its last heartbeat said (for the lag in /metrics). */
+  #activeEnd: { readonly fileEventId: number; readonly position: number; readonly lastEventId: number } | undefined;
   #fenced: boolean;
   /** The first journal request is logged, so an operator sees where replication starts. */
   #streamLogged = false;
@@ -314,6 +317,7 @@ export class PassiveNode implements RolePort, RoleEndpoint {
 
   async #onFrame(frame: JournalFrame, signal: AbortSignal): Promise<void> {
     if (frame.TYPE === 'Heartbeat') {
+      this.#activeEnd = { fileEventId: frame.fileEventId, position: frame.position, lastEventId: frame.lastEventId };
       const end = this.#replica!.end();
       this.#caughtUp = end !== undefined && end.fileEventId === frame.fileEventId && end.position === frame.position;
       // Behind the frames before it: asking to couple depends on the cluster state they leave.
@@ -704,16 +708,25 @@ export class PassiveNode implements RolePort, RoleEndpoint {
   }
 
   metricsText(): string {
-    const age = this.#lastFrameAt === undefined ? -1 : (this.#o.clock.monotonic() - this.#lastFrameAt) / 1000;
-    return [
-      '# HELP tandem_cluster_acked_event_id The last EventId this passive has durable and acknowledged.',
-      '# TYPE tandem_cluster_acked_event_id gauge',
-      `tandem_cluster_acked_event_id ${this.#acked}`,
-      '# HELP tandem_cluster_heartbeat_age_seconds Seconds since the last frame from the active (-1: none yet).',
-      '# TYPE tandem_cluster_heartbeat_age_seconds gauge',
-      `tandem_cluster_heartbeat_age_seconds ${age}`,
-      '',
-    ].join('\n');
+    const replica = this.#replica;
+    const end = replica?.end();
+    const active = this.#activeEnd;
+    return renderControllerMetrics({
+      state: this.#state,
+      journal:
+        replica === undefined || end === undefined
+          ? undefined
+          : { lastEventId: replica.lastEventId, committedEventId: replica.syncedEventId, fileEventId: end.fileEventId, positionBytes: end.position },
+      runningJobs: 0,
+      pendingCommits: 0,
+      cluster: {
+        role: 'passive',
+        ackedEventId: this.#acked,
+        heartbeatAgeSeconds: this.#lastFrameAt === undefined ? -1 : (this.#o.clock.monotonic() - this.#lastFrameAt) / 1000,
+        activeEventId: active?.lastEventId,
+        lagBytes: active !== undefined && end !== undefined && active.fileEventId === end.fileEventId ? Math.max(0, active.position - end.position) : undefined,
+      },
+    });
   }
 
   /** A planned stop: tells the active first, so it goes on alone instead of waiting for acknowledgements. */
