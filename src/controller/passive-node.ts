@@ -543,11 +543,6 @@ export class PassiveNode implements RolePort, RoleEndpoint {
         if (setting.idToUri[this.#o.nodeId] === undefined || setting.activeId === this.#o.nodeId) {
           throw new TandemError('ClusterRoleConflict', `The appointment does not name this node (${this.#o.nodeId}) as the backup.`, { setting });
         }
-        // The pair's nodes are fixed once appointed: only which of them is active changes.
-        const known = this.#setting?.idToUri;
-        if (known !== undefined && !sameNodes(known, setting.idToUri)) {
-          throw new TandemError('ClusterRoleConflict', 'The command names other cluster nodes than this pair has.', { nodes: known, named: setting.idToUri });
-        }
         const own = this.#replica!.journalId;
         if (own !== undefined && own !== journalId) {
           throw new TandemError(
@@ -555,6 +550,11 @@ export class PassiveNode implements RolePort, RoleEndpoint {
             `This backup holds another journal (${own}); it cannot couple with journal ${journalId}. Give the backup an empty data directory.`,
             { expected: own, got: journalId },
           );
+        }
+        // The pair's nodes are fixed once appointed: only which of them is active changes.
+        const known = this.#setting?.idToUri;
+        if (known !== undefined && !sameNodes(known, setting.idToUri)) {
+          throw new TandemError('ClusterRoleConflict', 'The command names other cluster nodes than this pair has.', { nodes: known, named: setting.idToUri });
         }
         if (
           lastFailover !== undefined &&
