@@ -35,12 +35,12 @@ export class CommitQueue<T> {
     return out;
   }
 
-  /** The oldest batch still waiting, if any. */
   /** The batches not yet taken, oldest first. */
   *pending(): Generator<PendingBatch<T>> {
     for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i]!;
   }
 
+  /** The oldest batch still waiting, if any. */
   peek(): PendingBatch<T> | undefined {
     return this.#items[this.#head];
   }
