@@ -56,15 +56,18 @@ export class MissingEvents {
  */
 export async function lineUpReadModel(readModel: ReadModel, logger: Logger, journal: RecoveredJournal | undefined): Promise<void> {
   if (journal !== undefined && readModel.lastEventId === journal.lastEventId) return;
+  // What replay kept was measured against the read model as it was, not as a reset leaves it.
+  let replayed = journal?.replayed;
   if (journal === undefined || readModel.lastEventId > journal.lastEventId) {
     if (readModel.lastEventId === 0) return;
     logger.warn({ readModel: readModel.lastEventId, journal: journal?.lastEventId ?? null }, 'read model is ahead of the journal; rebuilding it');
     await readModel.reset();
     if (journal === undefined) return;
+    replayed = undefined;
   }
-  if (journal.replayed !== undefined && readModel.lastEventId >= journal.fileEventId) {
+  if (replayed !== undefined && readModel.lastEventId >= journal.fileEventId) {
     // Everything it lacks is in the newest file, and replay kept it.
-    for (let i = 0; i < journal.replayed.length; i += chunk) await readModel.apply(journal.replayed.slice(i, i + chunk));
+    for (let i = 0; i < replayed.length; i += chunk) await readModel.apply(replayed.slice(i, i + chunk));
     return;
   }
   const { files } = await listJournal(journal.dir);

@@ -79,7 +79,9 @@ void test('a read model ahead of the journal is rebuilt from the journal files: 
   const model = await readModelIn(t);
   await model.apply(longer.stamped);
   assert.ok(model.lastEventId > journal.lastEventId);
-  await lineUpReadModel(model, silentLogger(), journal);
+  // As a node hands it over: replay kept nothing, since no event of the journal is above the read model's.
+  assert.equal(journal.fileEventId, 0, 'the journal’s first file, where a reset read model is not behind the file');
+  await lineUpReadModel(model, silentLogger(), { ...journal, replayed: [] });
   assert.equal(model.lastEventId, journal.lastEventId);
   assert.deepEqual(await model.jobLog('c'), [], 'no output of an order the journal does not hold');
   assert.deepEqual((await model.history()).map((h) => h.orderId), ['a', 'b']);
