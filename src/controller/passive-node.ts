@@ -659,7 +659,13 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       caughtUp: this.#caughtUp,
       lastHeartbeatAgeMs: this.#lastFrameAt === undefined ? null : Math.round(this.#o.clock.monotonic() - this.#lastFrameAt),
       ...(this.#problem.current === undefined ? {} : { problem: this.#problem.current }),
+      ...(this.#inhibitedForMs() > 0 ? { inhibitedForMs: this.#inhibitedForMs() } : {}),
     };
+  }
+
+  /** How long a ClusterInhibitActivation still holds back this node's failover. */
+  #inhibitedForMs(): number {
+    return Math.max(0, Math.round(this.#inhibitedUntil - this.#o.clock.monotonic()));
   }
 
   orders(): readonly unknown[] {

@@ -371,6 +371,7 @@ void test('a passive told to inhibit itself for an hour holds back no longer tha
   const timing = clusterTiming(500, 2_500);
   const answer = await passive.clusterCommand({ TYPE: 'ClusterInhibitActivation', duration: 3_600_000, epoch: 0 });
   assert.deepEqual(answer, { TYPE: 'ClusterInhibitActivationAnswer', isActive: false, epoch: 0 });
+  assert.equal(passive.clusterView(true)['inhibitedForMs'], timing.inhibitMs, "the node's own view says for how long");
   await elapse(clock, timing.inhibitMs - 500);
   assert.equal(consents.length, 0, 'inhibited: no failover yet');
   await elapse(clock, 2_000);
