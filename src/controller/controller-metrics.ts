@@ -25,10 +25,6 @@ export type ClusterFigures =
       readonly role: 'passive';
       readonly ackedEventId: number;
       readonly heartbeatAgeSeconds: number;
-      /** The active's durable end as its last heartbeat said; undefined before the first. */
-      readonly activeEventId: number | undefined;
-      /** Bytes the active holds durable and this node not yet, in the same file; undefined when unknown. */
-      readonly lagBytes: number | undefined;
     };
 
 export interface ControllerFigures {
@@ -78,10 +74,6 @@ export function renderControllerMetrics(f: ControllerFigures): string {
     lines.push(
       ...gauge('tandem_cluster_acked_event_id', 'The last EventId this passive has durable and acknowledged.', [`tandem_cluster_acked_event_id ${c.ackedEventId}`]),
       ...gauge('tandem_cluster_heartbeat_age_seconds', 'Seconds since the last frame from the active (-1: none yet).', [`tandem_cluster_heartbeat_age_seconds ${c.heartbeatAgeSeconds}`]),
-      ...gauge('tandem_cluster_active_event_id', "The active's last durable EventId, as its last heartbeat said (-1: none yet).", [`tandem_cluster_active_event_id ${c.activeEventId ?? -1}`]),
-      ...gauge('tandem_cluster_lag_bytes', "Bytes the active's last heartbeat had durable that this node has not written yet (-1: unknown, e.g. in another file).", [
-        `tandem_cluster_lag_bytes ${c.lagBytes ?? -1}`,
-      ]),
     );
   }
   return lines.join('\n') + '\n';

@@ -70,8 +70,6 @@ export class PassiveNode implements RolePort, RoleEndpoint {
   #couplingToken: string | undefined;
   #couplingAskedAt = -Infinity;
   #lastFrameAt: number | undefined;
-  /** The active's durable end, as its last heartbeat said (for the lag in /metrics). */
-  #activeEnd: { readonly fileEventId: number; readonly position: number; readonly lastEventId: number } | undefined;
   #fenced: boolean;
   /** The first journal request is logged, so an operator sees where replication starts. */
   #streamLogged = false;
@@ -317,7 +315,6 @@ export class PassiveNode implements RolePort, RoleEndpoint {
 
   async #onFrame(frame: JournalFrame, signal: AbortSignal): Promise<void> {
     if (frame.TYPE === 'Heartbeat') {
-      this.#activeEnd = { fileEventId: frame.fileEventId, position: frame.position, lastEventId: frame.lastEventId };
       const end = this.#replica!.end();
       this.#caughtUp = end !== undefined && end.fileEventId === frame.fileEventId && end.position === frame.position;
       // Behind the frames before it: asking to couple depends on the cluster state they leave.
@@ -716,7 +713,6 @@ export class PassiveNode implements RolePort, RoleEndpoint {
   metricsText(): string {
     const replica = this.#replica;
     const end = replica?.end();
-    const active = this.#activeEnd;
     return renderControllerMetrics({
       state: this.#state,
       journal:
@@ -729,8 +725,6 @@ export class PassiveNode implements RolePort, RoleEndpoint {
         role: 'passive',
         ackedEventId: this.#acked,
         heartbeatAgeSeconds: this.#lastFrameAt === undefined ? -1 : (this.#o.clock.monotonic() - this.#lastFrameAt) / 1000,
-        activeEventId: active?.lastEventId,
-        lagBytes: active !== undefined && end !== undefined && active.fileEventId === end.fileEventId ? Math.max(0, active.position - end.position) : undefined,
       },
     });
   }

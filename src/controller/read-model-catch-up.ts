@@ -55,6 +55,15 @@ export class MissingEvents {
  * with anything in it is cleared.
  */
 export async function lineUpReadModel(readModel: ReadModel, logger: Logger, journal: RecoveredJournal | undefined): Promise<void> {
+  try {
+    await lineUp(readModel, logger, journal);
+  } catch (err) {
+    // Derived data: the node still starts, and the log says what its read model lacks.
+    logger.warn({ err, readModel: readModel.lastEventId }, 'could not line the read model up with the journal; job logs and history after this point are incomplete');
+  }
+}
+
+async function lineUp(readModel: ReadModel, logger: Logger, journal: RecoveredJournal | undefined): Promise<void> {
   if (journal !== undefined && readModel.lastEventId === journal.lastEventId) return;
   // What replay kept was measured against the read model as it was, not as a reset leaves it.
   let replayed = journal?.replayed;
@@ -80,20 +89,15 @@ export async function lineUpReadModel(readModel: ReadModel, logger: Logger, jour
       'read model misses events older than the oldest journal file; job logs and history before it are not available',
     );
   }
-  try {
-    // Streamed from the files, not collected: a file may hold a million events.
-    let batch: StampedEvent[] = [];
-    for await (const record of readRecords(journal.dir, { fileEventId: from.fileEventId, position: 0 })) {
-      if (record.kind !== 'events') continue;
-      for (const s of record.body) if (s.eventId > readModel.lastEventId) batch.push(s);
-      if (batch.length >= chunk) {
-        await readModel.apply(batch);
-        batch = [];
-      }
+  // Streamed from the files, not collected: a file may hold a million events.
+  let batch: StampedEvent[] = [];
+  for await (const record of readRecords(journal.dir, { fileEventId: from.fileEventId, position: 0 })) {
+    if (record.kind !== 'events') continue;
+    for (const s of record.body) if (s.eventId > readModel.lastEventId) batch.push(s);
+    if (batch.length >= chunk) {
+      await readModel.apply(batch);
+      batch = [];
     }
-    await readModel.apply(batch);
-  } catch (err) {
-    // Derived data: the node still starts, and the log says what its read model lacks.
-    logger.warn({ err, readModel: readModel.lastEventId }, 'could not store the journal’s events in the read model; job logs and history after this point are incomplete');
   }
+  await readModel.apply(batch);
 }

@@ -45,6 +45,9 @@ export function noClusterRoutes(): TandemError {
   return new TandemError('NotFound', 'This node serves no node-to-node routes.', { path: peerRoutes.acks });
 }
 
+/** A refused node-to-node call is a warning at most this often per caller and reason. */
+const refusalLogIntervalMs = 60_000;
+
 /**
  * The node-to-node routes (DESIGN §4, §10): the journal stream, the
  * acknowledgement stream (a branch of `GET /event`) and cluster commands. Only
@@ -55,6 +58,8 @@ export class ClusterRoutes {
   readonly #ctx: RouteContext;
   readonly #cluster: ApiClusterOptions;
   readonly #access: PeerAccess;
+  /** When each caller and reason was last logged as a warning (monotonic ms). */
+  readonly #refusalsLogged = new Map<string, number>();
 
   constructor(ctx: RouteContext, cluster: ApiClusterOptions, access: PeerAccess) {
     this.#ctx = ctx;
@@ -85,8 +90,18 @@ export class ClusterRoutes {
       this.#authenticate(request);
     } catch (err) {
       // A warning, with where it came from: a peer with the wrong password or certificate is a misconfigured pair, or someone else.
-      const reason = err instanceof TandemError ? err.arguments['reason'] : undefined;
-      this.#ctx.logger.warn({ remoteAddress: request.socket.remoteAddress ?? null, url: request.url, reason }, 'a node-to-node call was refused');
+      // Once a minute per caller and reason: a misconfigured peer retries several times a second.
+      const reason = err instanceof TandemError ? String(err.arguments['reason']) : 'unknown';
+      const remoteAddress = request.socket.remoteAddress ?? 'unknown';
+      const key = `${remoteAddress} ${reason}`;
+      const now = this.#ctx.clock.monotonic();
+      const last = this.#refusalsLogged.get(key);
+      const level = last === undefined || now - last >= refusalLogIntervalMs ? 'warn' : 'debug';
+      if (level === 'warn') {
+        if (this.#refusalsLogged.size >= 1000) this.#refusalsLogged.clear();
+        this.#refusalsLogged.set(key, now);
+      }
+      this.#ctx.logger[level]({ remoteAddress, url: request.url, reason }, 'a node-to-node call was refused');
       throw err;
     }
   };

@@ -387,19 +387,3 @@ void test('a ClusterStartBackupNode naming other nodes than the pair has is refu
   // Its refusals still name the appointed active.
   assert.throws(() => passive.journalFrames(), (e: unknown) => hasCode(e, 'ClusterNodeIsNotActive') && (e as { arguments: { activeUri?: string } }).arguments.activeUri === activeUri);
 });
-
-void test("the passive's /metrics say how far it trails the active, in bytes, by the active's last heartbeat", async (t) => {
-  const { records, journalId } = await activeJournal(t, 3);
-  const [head, snapshot, e1, , e3] = records;
-  const { passive, active } = await openPassive(t, faultyFiles().openFile);
-  const acks = await replicating(t, passive, journalId);
-  const metric = (name: string): string | undefined => new RegExp(`^${name} (.+)$`, 'm').exec(passive.metricsText())?.[1];
-  assert.equal(metric('tandem_cluster_lag_bytes'), '-1', 'unknown before a heartbeat');
-  active.journal.push(frameOf(head!, Buffer.concat([head!.raw, snapshot!.raw, e1!.raw])));
-  await until('the first events acknowledged', () => acks.at(-1) === lastEventIdOf(e1));
-  // The active says it has two more records durable.
-  active.journal.push({ TYPE: 'Heartbeat', fileEventId: e3!.fileEventId, position: e3!.nextPosition, lastEventId: lastEventIdOf(e3), epoch: asEpoch(0) });
-  await until('the heartbeat taken', () => metric('tandem_cluster_active_event_id') === String(lastEventIdOf(e3)));
-  assert.equal(metric('tandem_cluster_lag_bytes'), String(e3!.nextPosition - e1!.nextPosition));
-  assert.equal(metric('tandem_journal_position_bytes'), String(e1!.nextPosition));
-});

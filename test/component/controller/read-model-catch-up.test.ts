@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { silentLogger } from '../../../src/common/index.js';
+import { createLogger, silentLogger } from '../../../src/common/index.js';
 import { lineUpReadModel, MissingEvents, type RecoveredJournal } from '../../../src/controller/read-model-catch-up.js';
 import { Journal, listJournal, type StampedEvent } from '../../../src/journal/index.js';
 import { ReadModel } from '../../../src/readmodel/index.js';
@@ -118,4 +118,13 @@ void test('without a journal a read model is cleared; an empty one is left alone
   await lineUpReadModel(model, silentLogger(), undefined);
   assert.equal(model.lastEventId, 0);
   assert.deepEqual(await model.history(), []);
+});
+
+void test('a read model that cannot be written does not keep the node from starting; the log says what it lacks', async (t) => {
+  const { journal } = await journalWith(t, ['a']);
+  const model = await readModelIn(t);
+  model.apply = () => Promise.reject(new Error('the disk is full'));
+  const lines: string[] = [];
+  await lineUpReadModel(model, createLogger({ destination: { write: (line: string) => void lines.push(line) } }), journal);
+  assert.ok(lines.some((l) => l.includes('could not line the read model up with the journal') && l.includes('the disk is full')));
 });
