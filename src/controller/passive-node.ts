@@ -391,16 +391,19 @@ export class PassiveNode implements RolePort, RoleEndpoint {
    * The active deletes its own once this node has acknowledged past them.
    */
   async #releaseReplaced(upTo: EventId | undefined = this.#replica!.fileInPlace): Promise<void> {
-    if (upTo === undefined || upTo <= this.#releasedBefore || this.#state === undefined || this.#readModel!.lastEventId < upTo) return;
+    if (!this.#mayRelease(upTo)) return;
     this.#releasedBefore = upTo;
     await this.#replica!.release(upTo).catch((err: unknown) => this.#logger.warn({ err }, 'could not delete replicated journal files a newer one replaces'));
   }
 
+  /** Files before `upTo` are replaced by a newer one that is in place, not released yet, and the read model holds their events. */
+  #mayRelease(upTo: EventId | undefined): upTo is EventId {
+    return upTo !== undefined && upTo > this.#releasedBefore && this.#state !== undefined && this.#readModel!.lastEventId >= upTo;
+  }
+
   /** The read model stored more: release what it held back, in the chain of frame steps (never beside a write). */
   #releaseWhenStored(): void {
-    if (this.#phase !== 'running' || this.#failed) return;
-    const inPlace = this.#replica?.fileInPlace;
-    if (inPlace === undefined || inPlace <= this.#releasedBefore || this.#readModel!.lastEventId < inPlace) return;
+    if (this.#phase !== 'running' || this.#failed || !this.#mayRelease(this.#replica?.fileInPlace)) return;
     this.#durableSteps = this.#durableSteps.then(() => this.#releaseReplaced());
   }
 

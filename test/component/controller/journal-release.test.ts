@@ -8,25 +8,9 @@ import { loadControllerConfig } from '../../../src/config/index.js';
 import { Controller } from '../../../src/controller/index.js';
 import { ReadModel, type ReadModelOptions } from '../../../src/readmodel/index.js';
 import { waitFor } from '../../helpers/wait.js';
+import { heldReadModel } from './held-read-model.js';
 
 const user = { userId: 'release-test', permissions: new Set(['SuperPermission']) };
-
-/** A read model whose writes wait for `release()`; `discard()` makes the held and later writes store nothing. */
-function heldReadModel(): { open: (options: ReadModelOptions) => Promise<ReadModel>; release: () => void; discard: () => void } {
-  let release = (): void => undefined;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  let discarding = false;
-  const open = async (options: ReadModelOptions): Promise<ReadModel> => {
-    const model = await ReadModel.open(options);
-    const apply = model.apply.bind(model);
-    model.apply = async (batch) => {
-      await held;
-      if (!discarding) await apply(batch);
-    };
-    return model;
-  };
-  return { open, release, discard: () => (discarding = true) };
-}
 
 void test('a node deletes a replaced journal file only once its read model holds the events in it; a restart fills the read model from that file', async (t) => {
   const base = await mkdtemp(join(tmpdir(), 'tandem-release-'));

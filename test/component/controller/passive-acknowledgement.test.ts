@@ -7,11 +7,12 @@ import { asEpoch, asEventId, asNodeId, hasCode, ManualClock, silentLogger, type 
 import { loadControllerConfig } from '../../../src/config/index.js';
 import { PassiveNode, type StopReason } from '../../../src/controller/index.js';
 import { Journal, journalFileName, type JournalRecord, type OpenJournalFile } from '../../../src/journal/index.js';
-import { ReadModel, type ReadModelOptions } from '../../../src/readmodel/index.js';
+import type { ReadModel, ReadModelOptions } from '../../../src/readmodel/index.js';
 import { emptyState, toSnapshot } from '../../../src/state/index.js';
 import { ScriptedEndpoint } from '../transport/scripted-endpoint.js';
 import { allRecords, faultyFiles, journalOptions, tempDir } from '../journal/journal-fixture.js';
 import { waitFor } from '../../helpers/wait.js';
+import { heldReadModel } from './held-read-model.js';
 
 const activeUri = 'https://primary.test:4443';
 const backupUri = 'https://backup.test:4443';
@@ -197,25 +198,15 @@ void test('a replaced file stays until the read model holds its events, so a res
   const [head1, snapshot1, e1, e2, head2, snapshot2, e3] = records;
   assert.ok(head2?.kind === 'header' && e3?.kind === 'events');
   // The read model's writes wait until the test lets them go.
-  let letWrite = (): void => undefined;
-  const writesHeld = new Promise<void>((resolve) => (letWrite = resolve));
-  const openReadModel = async (options: ReadModelOptions): Promise<ReadModel> => {
-    const model = await ReadModel.open(options);
-    const apply = model.apply.bind(model);
-    model.apply = async (batch) => {
-      await writesHeld;
-      return apply(batch);
-    };
-    return model;
-  };
-  const { passive, active, stateDir } = await openPassive(t, faultyFiles().openFile, { openReadModel });
+  const held = heldReadModel();
+  const { passive, active, stateDir } = await openPassive(t, faultyFiles().openFile, { openReadModel: held.open });
   await replicating(t, passive, journalId);
   const journalFiles = async (): Promise<string[]> => (await readdir(stateDir)).filter((f) => f.endsWith('.journal')).sort();
   active.journal.push(frameOf(head1!, Buffer.concat([head1!.raw, snapshot1!.raw, e1!.raw, e2!.raw])), frameOf(head2, Buffer.concat([head2.raw, snapshot2!.raw, e3.raw])));
   // The frame's events are shown in the same step that decides on the release.
   await until('the new file applied', () => passive.readEvents(lastEventIdOf(e2), 10).TYPE === 'NonEmpty');
   assert.deepEqual(await journalFiles(), [journalFileName(head1!.fileEventId), journalFileName(head2.fileEventId)], 'the older file stays while the read model lacks its events');
-  letWrite();
+  held.release();
   await waitFor('the older file released once the read model has stored its events', async () => ((await journalFiles()).length === 1 ? true : undefined));
   assert.deepEqual(await journalFiles(), [journalFileName(head2.fileEventId)]);
 });
