@@ -130,6 +130,7 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
     onStop: (reason: StopReason) => void;
     hooks: RoleHooks;
     eventBufferSize?: number;
+    openReadModel?: NonNullable<NodeOptions['openReadModel']>;
   } {
     const o = this.#o;
     return {
@@ -143,6 +144,7 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
       onStop: o.onStop,
       hooks: this.#hooks(),
       ...(o.eventBufferSize === undefined ? {} : { eventBufferSize: o.eventBufferSize }),
+      ...(o.openReadModel === undefined ? {} : { openReadModel: o.openReadModel }),
     };
   }
 

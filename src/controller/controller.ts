@@ -374,13 +374,16 @@ export class Controller implements RolePort, RoleEndpoint {
   /**
    * Old journal files may go once everything in them is committed — while appointed, once
    * the passive has them too — and stored in the read model, which a restart fills from them.
+   * While appointed, the passive must also hold the start of the current file, which only an
+   * acknowledged event in it proves: a passive that has the last event of the older file but
+   * not the newer file's start asks for the older file's end when it reconnects.
    */
   #releaseJournalFiles(): void {
     const journal = this.#journal!;
     const fileEventId = journal.position().fileEventId;
     if (fileEventId <= this.#releasedFile) return;
-    const upTo = this.#state.cluster.TYPE === 'Empty' ? this.#publishedEventId : this.#ackedEventId;
-    if (upTo < fileEventId || this.#readModel!.lastEventId < fileEventId) return;
+    const held = this.#state.cluster.TYPE === 'Empty' ? this.#publishedEventId >= fileEventId : this.#ackedEventId > fileEventId;
+    if (!held || this.#readModel!.lastEventId < fileEventId) return;
     this.#releasedFile = fileEventId;
     journal.release(fileEventId);
   }
