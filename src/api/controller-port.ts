@@ -74,7 +74,7 @@ export interface ControllerPort {
   live(): HealthReport;
   ready(): HealthReport;
   /** Prometheus text-format lines for the controller's own figures. */
-  metricsText(): string;
+  metricsText(): Promise<string>;
 }
 
 /** What one role (active or passive) serves; the node that holds the role adds the pair's view. */

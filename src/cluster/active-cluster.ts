@@ -20,7 +20,7 @@ import type { ClusterTiming } from './cluster-timing.js';
 import type { ConsentRequest, WitnessVerdict } from './witness.js';
 import { serveJournal } from './journal-server.js';
 import { PeerProblem } from './peer-problem.js';
-import type { AckFrame, ClusterCommandAnswer, JournalFrame, JournalStreamRequest, Transport } from './transport/index.js';
+import type { AckedPoint, AckFrame, ClusterCommandAnswer, JournalFrame, JournalStreamRequest, Transport } from './transport/index.js';
 
 /** What the active's cluster duties need from the controller that owns the journal. */
 export interface ActiveHost {
@@ -70,6 +70,8 @@ export interface ActiveClusterOptions {
 
 export interface ActiveClusterStatus {
   readonly ackedEventId: EventId;
+  /** Where the passive's journal ends right after `ackedEventId`, when it said so. */
+  readonly ackedAt: AckedPoint | undefined;
   /** Monotonic ms of the last frame from the passive's acknowledgement stream. */
   readonly lastAckFrameAt: number | undefined;
   readonly problem: Problem | undefined;
@@ -85,6 +87,7 @@ export class ActiveCluster {
   readonly #logger: Logger;
   readonly #wakeup: Wakeup;
   #acked: EventId = asEventId(0);
+  #ackedAt: AckedPoint | undefined;
   #lastAckFrameAt: number | undefined;
   readonly #problem: PeerProblem;
   #preparedEventId: EventId | undefined;
@@ -98,7 +101,7 @@ export class ActiveCluster {
   }
 
   status(): ActiveClusterStatus {
-    return { ackedEventId: this.#acked, lastAckFrameAt: this.#lastAckFrameAt, problem: this.#problem.current };
+    return { ackedEventId: this.#acked, ackedAt: this.#ackedAt, lastAckFrameAt: this.#lastAckFrameAt, problem: this.#problem.current };
   }
 
   /** Events were appended: a change of cluster state wakes the loop. */
@@ -296,6 +299,7 @@ export class ActiveCluster {
     this.#lastAckFrameAt = this.#o.clock.monotonic();
     this.#problem.clear();
     const eventId = frame.eventId;
+    if (eventId >= this.#acked) this.#ackedAt = frame.at;
     if (eventId > this.#acked) {
       this.#acked = eventId;
       this.#o.host.acknowledged(eventId);

@@ -448,7 +448,7 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
     return c.kind === 'active' || c.kind === 'passive' ? c.role.ready() : { ok: false, reasons: [`the node is ${c.kind === 'closed' ? 'closed' : 'changing its role'}`] };
   }
 
-  metricsText(): string {
+  async metricsText(): Promise<string> {
     const c = this.#current;
     return c.kind === 'active' || c.kind === 'passive' ? c.role.metricsText() : '';
   }

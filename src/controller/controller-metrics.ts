@@ -19,6 +19,8 @@ export type ClusterFigures =
       /** Committed-here batches, and their events, the passive has not acknowledged yet. */
       readonly batchesWaitingForAck: number;
       readonly eventsWaitingForAck: number;
+      /** Durable journal bytes after the passive's acknowledged point (-1: not known yet). */
+      readonly lagBytes: number;
       readonly heartbeatAgeSeconds: number;
     }
   | {
@@ -68,6 +70,9 @@ export function renderControllerMetrics(f: ControllerFigures): string {
         `tandem_cluster_batches_waiting_for_ack ${c.batchesWaitingForAck}`,
       ]),
       ...gauge('tandem_cluster_events_waiting_for_ack', 'Events in those batches: the replication lag in events.', [`tandem_cluster_events_waiting_for_ack ${c.eventsWaitingForAck}`]),
+      ...gauge('tandem_cluster_lag_bytes', "Durable journal bytes the passive has not acknowledged: the rest of its file and every newer file (-1: it has not said where its journal ends).", [
+        `tandem_cluster_lag_bytes ${c.lagBytes}`,
+      ]),
       ...gauge('tandem_cluster_heartbeat_age_seconds', 'Seconds since the last frame from the passive (-1: none yet).', [`tandem_cluster_heartbeat_age_seconds ${c.heartbeatAgeSeconds}`]),
     );
   } else if (c?.role === 'passive') {

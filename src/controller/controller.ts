@@ -42,7 +42,7 @@ import type {
   RolePort,
   UserContext,
 } from '../api/controller-port.js';
-import { ActiveCluster, type AckFrame, type ClusterCommandAnswer, type JournalFrame, type JournalStreamRequest, type Transport } from '../cluster/index.js';
+import { ActiveCluster, type AckedPoint, type AckFrame, type ClusterCommandAnswer, type JournalFrame, type JournalStreamRequest, type Transport } from '../cluster/index.js';
 import { CommitQueue, type PendingBatch } from './commit-queue.js';
 import { CommitWaiters } from './commit-waiters.js';
 import { asViews, type Stamped } from './stamped-view.js';
@@ -638,6 +638,7 @@ export class Controller implements RolePort, RoleEndpoint {
       clusterState: cluster,
       journal: { fileEventId: pos.fileEventId, position: pos.synced, lastEventId: journal.committedEventId },
       ackedEventId: acked,
+      ackedAt: status?.ackedAt ?? null,
       batchesWaitingForAck: cluster.TYPE === 'Empty' ? 0 : this.#pending.size,
       lastHeartbeatAgeMs: status?.lastAckFrameAt === undefined ? null : Math.round(this.#clock.monotonic() - status.lastAckFrameAt),
       ...(status?.problem === undefined ? {} : { problem: status.problem }),
@@ -705,8 +706,10 @@ export class Controller implements RolePort, RoleEndpoint {
     return { ok: true, reasons: [] };
   }
 
-  metricsText(): string {
+  async metricsText(): Promise<string> {
     const status = this.#cluster?.status();
+    const inPair = status !== undefined && this.#state.cluster.TYPE !== 'Empty';
+    const lagBytes = inPair ? await this.#bytesNotAcknowledged(status.ackedAt) : -1;
     const journal = this.#journal;
     let eventsWaitingForAck = 0;
     for (const batch of this.#pending.pending()) if (batch.needsAck && batch.lastEventId > this.#ackedEventId) eventsWaitingForAck += batch.value.length;
@@ -718,7 +721,7 @@ export class Controller implements RolePort, RoleEndpoint {
           : { lastEventId: journal.lastEventId, committedEventId: journal.committedEventId, fileEventId: journal.position().fileEventId, positionBytes: journal.position().written },
       runningJobs: this.#executor?.running() ?? 0,
       pendingCommits: this.#pending.size,
-      ...(status === undefined || this.#state.cluster.TYPE === 'Empty'
+      ...(!inPair
         ? {}
         : {
             cluster: {
@@ -726,10 +729,28 @@ export class Controller implements RolePort, RoleEndpoint {
               ackedEventId: status.ackedEventId,
               batchesWaitingForAck: this.#pending.size,
               eventsWaitingForAck,
+              lagBytes,
               heartbeatAgeSeconds: status.lastAckFrameAt === undefined ? -1 : (this.#clock.monotonic() - status.lastAckFrameAt) / 1000,
             },
           }),
     });
+  }
+
+  /**
+   * The durable journal bytes after the point the passive last acknowledged: the rest of its
+   * file and every newer file here. -1 while it has not said where its journal ends.
+   */
+  async #bytesNotAcknowledged(at: AckedPoint | undefined): Promise<number> {
+    const journal = this.#journal;
+    if (at === undefined || journal === undefined) return -1;
+    const durableEnd = journal.position().synced;
+    let bytes = 0;
+    for (const file of await journal.files()) {
+      if (file.fileEventId < at.fileEventId) continue;
+      const end = file.current ? durableEnd : file.bytes;
+      bytes += file.fileEventId === at.fileEventId ? Math.max(0, end - at.position) : end;
+    }
+    return bytes;
   }
 
   /** Stops driving orders, kills running jobs, flushes the journal and the read model. Idempotent. */

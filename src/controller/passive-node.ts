@@ -12,7 +12,7 @@ import {
   type EventId,
   type Logger,
 } from '../common/index.js';
-import { JournalReplica, type JournalRecord, type OpenJournalFile } from '../journal/index.js';
+import { JournalReplica, type JournalPoint, type JournalRecord, type OpenJournalFile } from '../journal/index.js';
 import { ReadModel } from '../readmodel/index.js';
 import { applyEvent, emptyState, fromSnapshot, latestWorkflow, parseEvent, sameNodes, type ClusterSetting, type ControllerState } from '../state/index.js';
 import { parseClusterNodeCommand, parseControllerCommand } from '../workflow/index.js';
@@ -64,6 +64,8 @@ export class PassiveNode implements RolePort, RoleEndpoint {
   /** Applied events the read model has yet to store, oldest first. */
   #feeder: ReadModelFeeder | undefined;
   #acked: EventId = asEventId(0);
+  /** Where this node's journal ends right after `#acked`: sent with each acknowledgement, so the active knows the lag in bytes. */
+  #ackedAt: JournalPoint | undefined;
   #setting: ClusterSetting | undefined;
   #replicating = false;
   #caughtUp = false;
@@ -151,6 +153,7 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       }
       this.#state = state;
       this.#acked = recovered.lastEventId;
+      this.#ackedAt = this.#replica!.syncedPoint;
       this.#events = new EventBuffer(this.#o.eventBufferSize ?? 10_000, recovered.lastEventId);
       this.#setting = this.#o.knownSetting ?? cluster.setting;
       this.#logger.info({ lastEventId: recovered.lastEventId, clusterState: cluster.TYPE, fenced: this.#fenced }, 'replicated journal recovered');
@@ -356,6 +359,8 @@ export class PassiveNode implements RolePort, RoleEndpoint {
    */
   async #onDurable(records: readonly JournalRecord[]): Promise<void> {
     const acked = this.#replica!.syncedEventId;
+    // Also without a new event: a new file in place moves it (sent with the next heartbeat).
+    this.#ackedAt = this.#replica!.syncedPoint;
     if (acked > this.#acked) {
       this.#acked = acked;
       this.#ackWakeup.poke();
@@ -514,14 +519,14 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     while (!signal.aborted && this.#phase === 'running') {
       if (this.#acked > sent) {
         sent = this.#acked;
-        yield { TYPE: 'Ack', eventId: sent };
+        yield { TYPE: 'Ack', eventId: sent, ...atOf(this.#ackedAt) };
         this.#ackSent = sent;
         this.#promoteIfHandedOver(sent);
         continue;
       }
       const before = this.#acked;
       await this.#ackWakeup.sleep(this.#o.config.cluster.heartbeatMs, signal).catch(() => undefined);
-      if (this.#acked === before && !signal.aborted) yield { TYPE: 'Heartbeat', eventId: sent };
+      if (this.#acked === before && !signal.aborted) yield { TYPE: 'Heartbeat', eventId: sent, ...atOf(this.#ackedAt) };
     }
   }
 
@@ -713,7 +718,7 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     return { ok: true, reasons: [] };
   }
 
-  metricsText(): string {
+  async metricsText(): Promise<string> {
     const replica = this.#replica;
     const end = replica?.end();
     return renderControllerMetrics({
@@ -771,4 +776,9 @@ export class PassiveNode implements RolePort, RoleEndpoint {
 
 function assertNever(x: never): never {
   throw new Error(`unexpected ${JSON.stringify(x)}`);
+}
+
+/** An acknowledgement's position, when this node has a journal. */
+function atOf(at: JournalPoint | undefined): { readonly at?: JournalPoint } {
+  return at === undefined ? {} : { at };
 }

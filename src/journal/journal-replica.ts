@@ -49,6 +49,8 @@ export class JournalReplica {
   #journalId: string | undefined;
   #lastEventId: EventId;
   #syncedEventId: EventId;
+  /** Where the journal ends right after the event `#syncedEventId`. */
+  #syncedAt: JournalPoint | undefined;
   #failure: TandemError | undefined;
   /** Writes and releases, one at a time in call order. */
   #writes: Promise<void> = Promise.resolve();
@@ -67,6 +69,7 @@ export class JournalReplica {
     this.#journalId = file?.header.journalId;
     this.#lastEventId = lastEventId;
     this.#syncedEventId = lastEventId;
+    this.#syncedAt = this.end();
   }
 
   /**
@@ -104,6 +107,11 @@ export class JournalReplica {
   /** The last EventId known durable (with sync off: written before the last `sync()`). */
   get syncedEventId(): EventId {
     return this.#syncedEventId;
+  }
+
+  /** The end of the file that holds `syncedEventId`, right after it: how far the journal is durable, in bytes. */
+  get syncedPoint(): JournalPoint | undefined {
+    return this.#syncedAt;
   }
 
   /** The newest file once it is in place (its header and snapshot all written, no longer a `.tmp`). */
@@ -255,7 +263,7 @@ export class JournalReplica {
     // with sync off): recovery treats damage in any file but the newest as corruption.
     if (previous.unsynced) await previous.handle.datasync();
     previous.unsynced = false;
-    this.#synced(this.#lastEventId);
+    this.#synced(this.#lastEventId, { fileEventId: previous.header.fileEventId, position: previous.written });
     this.#file = undefined;
     await previous.handle.close();
   }
@@ -267,7 +275,7 @@ export class JournalReplica {
     await fsyncDir(this.#dir);
     file.tmp = false;
     file.unsynced = false;
-    this.#synced(this.#lastEventId);
+    this.#synced(this.#lastEventId, { fileEventId: file.header.fileEventId, position: file.written });
     this.#logger.info({ file: file.name, snapshotRecords: file.header.snapshotCount }, 'replicated a new journal file');
   }
 
@@ -276,6 +284,8 @@ export class JournalReplica {
     const file = this.#file;
     // Everything written up to here is covered by an fdatasync that starts now.
     const target = this.#lastEventId;
+    // A .tmp is durable only once it is in place.
+    const at = file === undefined || file.tmp ? undefined : { fileEventId: file.header.fileEventId, position: file.written };
     // A .tmp holds no events yet (only header and snapshot), so there is nothing to make durable.
     if (this.#sync && file !== undefined && file.unsynced && !file.tmp) {
       // Cleared first: a write landing during the fdatasync may not be covered by it.
@@ -286,11 +296,13 @@ export class JournalReplica {
         throw this.#fail(err);
       }
     }
-    this.#synced(target);
+    this.#synced(target, at);
   }
 
-  #synced(upTo: EventId): void {
+  /** `at`: where the durable bytes end now, if known; a new file in place moves it without a new event. */
+  #synced(upTo: EventId, at: JournalPoint | undefined): void {
     if (upTo > this.#syncedEventId) this.#syncedEventId = upTo;
+    if (at !== undefined && upTo === this.#syncedEventId && isAfter(at, this.#syncedAt)) this.#syncedAt = at;
   }
 
   #fail(err: unknown): TandemError {
@@ -337,4 +349,8 @@ export class JournalReplica {
       this.#logger.warn({ err, file: tmp }, 'could not delete an unfinished replicated journal file; the next open will');
     }
   }
+}
+
+function isAfter(a: JournalPoint, b: JournalPoint | undefined): boolean {
+  return b === undefined || a.fileEventId > b.fileEventId || (a.fileEventId === b.fileEventId && a.position > b.position);
 }

@@ -177,7 +177,7 @@ export class FakeController implements ControllerPort {
     return this.readyReport;
   }
 
-  metricsText(): string {
+  async metricsText(): Promise<string> {
     return '# HELP tandem_fake_figure A figure of the fake controller.\n# TYPE tandem_fake_figure gauge\ntandem_fake_figure 7\n';
   }
 }

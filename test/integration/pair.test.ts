@@ -108,9 +108,26 @@ test('a cleanly stopped backup is let go (PassiveLost); after two rotations it c
     for (let i = 0; i < 5; i++) await addOrder(pair, `r${rotation}-${i}`);
     assert.equal((await pair.call(pair.primary, 'POST', '/command', { TYPE: 'TakeSnapshot' })).status, 200);
   }
-  assert.ok((await journalFiles(pair.primary)).size >= 3, 'the primary keeps the files the backup has not acknowledged');
+  const primaryFiles = await journalFiles(pair.primary);
+  assert.ok(primaryFiles.size >= 3, 'the primary keeps the files the backup has not acknowledged');
+  // The lag in bytes: the rest of the file the backup last acknowledged in, and every newer file.
+  const at = (await pair.call(pair.primary, 'GET', '/cluster?return=ClusterNodeState')).body['ackedAt'] as { fileEventId: number; position: number };
+  const fileEventIdOf = (name: string): number => Number(/--(\d+)\.journal$/.exec(name)?.[1]);
+  let lag = 0;
+  for (const [name, bytes] of primaryFiles) {
+    if (fileEventIdOf(name) >= at.fileEventId) lag += bytes.length - (fileEventIdOf(name) === at.fileEventId ? at.position : 0);
+  }
+  const backupCopy = (await journalFiles(pair.backup)).get(`controller--${at.fileEventId}.journal`);
+  assert.ok(backupCopy !== undefined && backupCopy.length >= at.position, 'the backup holds what it acknowledged');
+  assert.ok(lag > primaryFiles.get(`controller--${at.fileEventId}.journal`)!.length - at.position, 'the two newer files count');
+  const lagMetric = async (): Promise<number | undefined> => {
+    const m = /^tandem_cluster_lag_bytes (-?\d+)$/m.exec(await pair.text(pair.primary, '/metrics'))?.[1];
+    return m === undefined ? undefined : Number(m);
+  };
+  assert.equal(await lagMetric(), lag);
   await pair.start(pair.backup);
   await pair.waitForClusterState(pair.primary, 'Coupled');
+  await waitFor('no lag once the backup has acknowledged everything', async () => ((await lagMetric()) === 0 ? true : undefined));
   const onBackup = await orderIds(pair, pair.backup);
   for (let r = 0; r < 2; r++) for (let i = 0; i < 5; i++) assert.ok(onBackup.has(`r${r}-${i}`));
   await waitForIdenticalJournals(pair);

@@ -7,7 +7,7 @@ export function registerMetricsRoutes(app: App, ctx: RouteContext): void {
   for (const url of ['/metrics', `${apiBase}/metrics`]) {
     app.get(url, { onRequest }, async (request, reply) => {
       requireUser(ctx, request, 'ReadOnly');
-      const own = ctx.controller.metricsText();
+      const own = await ctx.controller.metricsText();
       const http = ctx.metrics.render({ openWaits: ctx.waits.size, sessions: ctx.sessions.size });
       const text = own.length === 0 || own.endsWith('\n') ? own + http : `${own}\n${http}`;
       return reply.header('content-type', prometheusContentType).send(text);

@@ -77,9 +77,11 @@ const journalWireSchema: z.ZodType<WireFrame<JournalFrame>> = z.discriminatedUni
   wireProblemSchema,
 ]);
 
+// `at` is optional: a passive of an earlier release sends no position.
+const ackedPoint = z.object({ fileEventId: eventId, position }).exactOptional();
 const ackWireSchema: z.ZodType<WireFrame<AckFrame>> = z.discriminatedUnion('TYPE', [
-  z.object({ TYPE: z.literal('Ack'), eventId }),
-  z.object({ TYPE: z.literal('Heartbeat'), eventId }),
+  z.object({ TYPE: z.literal('Ack'), eventId, at: ackedPoint }),
+  z.object({ TYPE: z.literal('Heartbeat'), eventId, at: ackedPoint }),
   endSchema,
   wireProblemSchema,
 ]);

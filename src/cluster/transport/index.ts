@@ -5,6 +5,7 @@
  * Transport; HttpsTransport and InMemoryNetwork are the two implementations.
  */
 export type {
+  AckedPoint,
   AckFrame,
   AckStreamRequest,
   ClusterCommandAnswer,

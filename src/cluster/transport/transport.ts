@@ -9,10 +9,16 @@ export type JournalFrame =
 
 /** What the passive serves and the active reads: how far the passive has the journal. */
 export type AckFrame =
-  /** The passive has this EventId durable (it applies it right after saying so). */
-  | { readonly TYPE: 'Ack'; readonly eventId: EventId }
+  /** The passive has this EventId durable (it applies it right after saying so); `at`: where its journal ends right after it. */
+  | { readonly TYPE: 'Ack'; readonly eventId: EventId; readonly at?: AckedPoint }
   /** Idle keep-alive; repeats the last ack. */
-  | { readonly TYPE: 'Heartbeat'; readonly eventId: EventId };
+  | { readonly TYPE: 'Heartbeat'; readonly eventId: EventId; readonly at?: AckedPoint };
+
+/** A place in the passive's journal: the active counts the bytes after it as the replication lag. */
+export interface AckedPoint {
+  readonly fileEventId: EventId;
+  readonly position: number;
+}
 
 /** What a node tells the cluster watch (DESIGN §5); the watch answers a Request with a ClusterWatchAnswer command. */
 export type WatchFrame =

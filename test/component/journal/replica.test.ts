@@ -152,6 +152,30 @@ test('a rotated journal replicated in random whole-record chunks is byte-identic
   );
 });
 
+test('syncedPoint is where the durable journal ends: it moves with each sync, with a new file only once that file is in place, and is the end after a reopen', async (t) => {
+  const source = await buildSource(t, 3, 2);
+  const dir = await tempDir(t, 'tandem-replica-');
+  const { replica } = await JournalReplica.open(replicaOptions(dir));
+  let before: JournalPoint | undefined;
+  for (const c of chunk(source.records, [1])) {
+    await replica.write(c.at.fileEventId, c.at.position, c.bytes);
+    // Events written, not yet synced: the point stays (the last snapshot record puts a new file in place, synced).
+    if (c.records.every((r) => r.kind === 'events')) assert.deepEqual(replica.syncedPoint, before);
+    await replica.sync();
+    if (replica.fileInPlace === c.at.fileEventId) {
+      assert.deepEqual(replica.syncedPoint, replica.end(), `after the record at ${c.at.fileEventId}:${c.at.position}`);
+    } else {
+      assert.deepEqual(replica.syncedPoint, before, `a .tmp is not durable: the point stays before the record at ${c.at.fileEventId}:${c.at.position}`);
+    }
+    before = replica.syncedPoint;
+  }
+  const end = replica.end();
+  assert.ok(end !== undefined);
+  await replica.close();
+  const { replica: reopened } = await openReplica(t, replicaOptions(dir));
+  assert.deepEqual(reopened.syncedPoint, end);
+});
+
 test('after close, reopening recovers the replicated state and replication resumes from end()', async (t) => {
   const source = await buildSource(t, 3, 2);
   const dir = await tempDir(t, 'tandem-replica-');

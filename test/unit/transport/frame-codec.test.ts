@@ -27,6 +27,9 @@ test('journal frames round-trip exactly, EventIds up to 2^53 included', () => {
 
 test('ack frames, End and Problem round-trip', () => {
   const frames: AckFrame[] = [
+    { TYPE: 'Ack', eventId: asEventId(5), at: { fileEventId: asEventId(3), position: 1_234 } },
+    { TYPE: 'Heartbeat', eventId: asEventId(5), at: { fileEventId: asEventId(3), position: 1_234 } },
+    // A passive of an earlier release sends no position.
     { TYPE: 'Ack', eventId: asEventId(5) },
     { TYPE: 'Heartbeat', eventId: asEventId(5) },
   ];
@@ -55,4 +58,6 @@ test('bodies that are not frames of the stream are refused with the place named'
   for (const [value, message] of refused) assert.throws(() => journalCodec.decode(pack(value)), message, JSON.stringify(value));
   assert.throws(() => journalCodec.decode(Buffer.from([0xa5, 0x61])), /not msgpack/);
   assert.throws(() => ackCodec.decode(pack({ TYPE: 'Records', fileEventId: 0, position: 0, bytes: Buffer.alloc(1) })), /TYPE/);
+  assert.throws(() => ackCodec.decode(pack({ TYPE: 'Ack', eventId: 5, at: { fileEventId: 3, position: -1 } })), /\$\.at\.position/);
+  assert.throws(() => ackCodec.decode(pack({ TYPE: 'Ack', eventId: 5, at: null })), /\$\.at/);
 });
