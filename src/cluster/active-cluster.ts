@@ -31,6 +31,8 @@ export interface ActiveHost {
   whenPublished(eventId: EventId): Promise<void>;
   /** The passive has everything up to this EventId durable. */
   acknowledged(eventId: EventId): void;
+  /** Since when (monotonic ms) commits durable here wait for the passive's acknowledgement without one arriving; undefined while none waits. */
+  ackWaitingSince(): number | undefined;
   /** Consent to leave Coupled without the passive (the watch, or an operator's confirmation). */
   consent(request: ConsentRequest, signal: AbortSignal): Promise<WitnessVerdict>;
   /** A cluster watch can answer now; no coupling without one (DESIGN §4). */
@@ -89,6 +91,8 @@ export class ActiveCluster {
   #acked: EventId = asEventId(0);
   #ackedAt: AckedPoint | undefined;
   #lastAckFrameAt: number | undefined;
+  /** Monotonic ms when the journal stream last sent records. */
+  #lastServedAt: number | undefined;
   readonly #problem: PeerProblem;
   #preparedEventId: EventId | undefined;
   #lostReported = false;
@@ -249,9 +253,10 @@ export class ActiveCluster {
 
   /**
    * The passive-lost watchdog: while the pair is (being) coupled and the passive's
-   * acknowledgement stream has been silent for passive-lost, ask for consent to go on
-   * alone. Without it the active waits — committing nothing — which is what keeps a
-   * cut-off active from acting beside a backup that took over.
+   * acknowledgement stream has been silent for passive-lost, or commits have waited that
+   * long for an acknowledgement that does not come while the passive takes no journal bytes
+   * either (it answers but cannot replicate), ask for consent to go on alone. Without it the active waits — committing
+   * nothing — which is what keeps a cut-off active from acting beside a backup that took over.
    */
   async watchPassive(signal: AbortSignal): Promise<void> {
     const { clock, timing } = this.#o;
@@ -269,14 +274,18 @@ export class ActiveCluster {
       const now = clock.monotonic();
       coupledSince ??= now;
       const silentFor = now - Math.max(this.#lastAckFrameAt ?? 0, coupledSince);
-      if (silentFor < timing.passiveLostMs) continue;
+      const waitingSince = this.#o.host.ackWaitingSince();
+      // A passive still taking journal bytes (a big snapshot after a rotation) is slow, not stuck.
+      const stalledFor = waitingSince === undefined ? 0 : now - Math.max(waitingSince, this.#lastServedAt ?? 0, coupledSince);
+      if (silentFor < timing.passiveLostMs && stalledFor < timing.passiveLostMs) continue;
+      const why = silentFor >= timing.passiveLostMs ? `is silent for ${Math.round(silentFor)} ms` : `has acknowledged nothing new for ${Math.round(stalledFor)} ms while commits wait`;
       const passiveId = passiveIdOf(cluster)!;
       const verdict = await this.#o.host.consent({ ask: 'PassiveLost', epoch: state.epoch, lostNodeId: passiveId }, signal);
       if (signal.aborted) return;
       const after = this.#o.host.state();
       if (verdict.granted) {
         if (after.epoch !== state.epoch || (after.cluster.TYPE !== 'Coupled' && after.cluster.TYPE !== 'PreparedToBeCoupled')) continue;
-        this.#logger.warn({ passiveId, silentMs: Math.round(silentFor), by: verdict.by }, 'the passive is lost; going on alone with consent');
+        this.#logger.warn({ passiveId, silentMs: Math.round(silentFor), stalledMs: Math.round(stalledFor), by: verdict.by }, `the passive is lost: it ${why}; going on alone with consent`);
         this.#o.host.persist([{ TYPE: 'ClusterPassiveLost', id: passiveId }]);
         continue;
       }
@@ -285,11 +294,11 @@ export class ActiveCluster {
         return;
       }
       this.#problem.set(
-        new TandemError('ClusterWatchRefused', `The passive ${passiveId} is silent for ${Math.round(silentFor)} ms, but going on alone was refused: ${verdict.reason}.`, {
+        new TandemError('ClusterWatchRefused', `The passive ${passiveId} ${why}, but going on alone was refused: ${verdict.reason}.`, {
           passiveId,
           reason: verdict.reason,
         }),
-        'commits wait: the passive is silent and leaving Coupled was refused',
+        'commits wait: the passive is lost and leaving Coupled was refused',
       );
       await clock.sleep(timing.heartbeatMs, signal).catch(() => undefined);
     }
@@ -317,6 +326,18 @@ export class ActiveCluster {
 
   /** `GET /journal` for the passive. */
   journalFrames(request: JournalStreamRequest, signal: AbortSignal): AsyncIterable<JournalFrame> {
+    return this.#served(this.#serve(request, signal));
+  }
+
+  /** Notes when journal bytes last went out: a passive that takes them is not stuck, even before its next acknowledgement. */
+  async *#served(frames: AsyncIterable<JournalFrame>): AsyncGenerator<JournalFrame> {
+    for await (const frame of frames) {
+      if (frame.TYPE === 'Records') this.#lastServedAt = this.#o.clock.monotonic();
+      yield frame;
+    }
+  }
+
+  #serve(request: JournalStreamRequest, signal: AbortSignal): AsyncIterable<JournalFrame> {
     // A reader in a higher epoch is refused, and that is all: a journal reader is no node that
     // took over (that one refuses this node's acknowledgement stream, or the watch says so).
     return serveJournal(

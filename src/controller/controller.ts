@@ -89,6 +89,8 @@ export class Controller implements RolePort, RoleEndpoint {
   #publishedEventId: EventId = asEventId(0);
   #ackedEventId: EventId = asEventId(0);
   #ackWaiver: EventId | undefined;
+  /** The oldest batch that is durable here and waits only for the passive's acknowledgement, and since when (monotonic ms). */
+  #ackWait: { readonly batch: PendingBatch<readonly Stamped[]>; readonly since: number } | undefined;
   #releasedFile: EventId = asEventId(0);
   #cluster: ActiveCluster | undefined;
   #phase: Phase = { kind: 'created' };
@@ -197,7 +199,16 @@ export class Controller implements RolePort, RoleEndpoint {
     const kept = recent;
     const bufferBase = dropped ?? recovered.fileEventId;
     this.#events = new EventBuffer(bufferSize, bufferBase);
-    this.#events.push(asViews(kept));
+    if ((requiresAck(state.cluster) || this.#restartUnconfirmed) && kept.length > 0) {
+      // Active in Coupled when it stopped: the passive may lack the last events written here, which
+      // were then never committed. They are answered and shown only once the passive acknowledges
+      // them (or this node leaves Coupled with consent), like every later event behind them.
+      this.#pending.push({ lastEventId: recovered.lastEventId, needsAck: true, value: kept });
+      this.#publishedEventId = bufferBase;
+      this.#noteAckWait();
+    } else {
+      this.#events.push(asViews(kept));
+    }
     this.#logger.info(
       { journalId: recovered.journalId, lastEventId: recovered.lastEventId, events: replayedCount, orders: state.orders.size },
       recovered.fresh ? 'new journal created' : 'journal recovered',
@@ -262,6 +273,7 @@ export class Controller implements RolePort, RoleEndpoint {
         persist: (events) => this.#persist(events),
         whenPublished: (eventId) => this.whenPublished(eventId),
         acknowledged: (eventId) => this.acknowledged(eventId),
+        ackWaitingSince: () => this.#ackWait?.since,
         consent: (request, signal) => hooks.consent(request, signal),
         witnessRegistered: () => hooks.witnessRegistered(),
         lost: (epoch, source, setting, lastFailover) => {
@@ -357,7 +369,9 @@ export class Controller implements RolePort, RoleEndpoint {
   #publishCommitted(): void {
     if (this.#fenced) return;
     const batches = this.#pending.takeCommitted(this.#isCommitted);
+    this.#noteAckWait();
     if (batches.length === 0) return;
+    // A recovered tail starts no job: the driver made every order Processing in it Disrupted at start.
     for (const { value: batch } of batches) {
       this.#events.push(asViews(batch));
       this.#feeder!.push(batch);
@@ -369,6 +383,14 @@ export class Controller implements RolePort, RoleEndpoint {
     this.#noticeViewChange();
     this.#waiters.published(published);
     this.#releaseJournalFiles();
+  }
+
+  /** Keeps `#ackWait` up to date: a new oldest batch waiting only for the acknowledgement starts a new wait. */
+  #noteAckWait(): void {
+    const head = this.#pending.peek();
+    const waits = head !== undefined && head.needsAck && head.lastEventId <= this.#journal!.committedEventId && head.lastEventId > this.#ackedEventId;
+    if (!waits) this.#ackWait = undefined;
+    else if (this.#ackWait?.batch !== head) this.#ackWait = { batch: head, since: this.#clock.monotonic() };
   }
 
   /**

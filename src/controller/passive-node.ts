@@ -7,6 +7,7 @@ import {
   Wakeup,
   asEpoch,
   asEventId,
+  hasCode,
   linkedAbort,
   type Epoch,
   type EventId,
@@ -305,6 +306,7 @@ export class PassiveNode implements RolePort, RoleEndpoint {
         }
       } catch (err) {
         if (signal.aborted) return;
+        if (this.#stopsOnWriteFailure(err)) return;
         this.#problem.set(err, `cannot stream the journal from the active node at ${uri}`);
       } finally {
         // What was written is acknowledged (or has failed) before the stream is asked again or a handover counts.
@@ -339,8 +341,7 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       await this.#onDurable(records);
     });
     const settled = step.catch((err: unknown) => {
-      // The replica refuses every later write after a failed fdatasync, so the stream stops on the next frame.
-      if (!signal.aborted) this.#problem.set(err, 'cannot make the replicated journal durable');
+      if (!signal.aborted && !this.#stopsOnWriteFailure(err)) this.#problem.set(err, 'cannot make the replicated journal durable');
     });
     this.#durableSteps = settled;
     this.#pendingSteps.push(settled);
@@ -422,6 +423,17 @@ export class PassiveNode implements RolePort, RoleEndpoint {
       giveUp.abort();
       await timer;
     }
+  }
+
+  /**
+   * A failed write or fdatasync leaves the replica refusing every later write, and a passive that
+   * stays up keeps the active waiting for acknowledgements that never come: it stops, as the active
+   * does after a failed journal write, and the active goes on alone with the watch's consent.
+   */
+  #stopsOnWriteFailure(err: unknown): boolean {
+    if (!hasCode(err, 'JournalWriteFailed')) return false;
+    this.#fatal(err, { why: 'the replicated journal cannot be written' });
+    return true;
   }
 
   #fatal(err: unknown, context: Readonly<Record<string, unknown>>): void {

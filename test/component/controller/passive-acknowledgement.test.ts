@@ -211,25 +211,26 @@ void test('a replaced file stays until the read model holds its events, so a res
   assert.deepEqual(await journalFiles(), [journalFileName(head2.fileEventId)]);
 });
 
-void test('a failed fdatasync is reported and acknowledges nothing, and the node stays up', async (t) => {
+void test('a failed fdatasync acknowledges nothing and stops the passive, which would otherwise hold the commits of the active for ever', async (t) => {
   const { records, journalId } = await activeJournal(t, 2);
   const [head, snapshot, e1, e2] = records;
   const files = faultyFiles();
-  const { passive, active } = await openPassive(t, files.openFile);
+  const stops: StopReason[] = [];
+  const { passive, active } = await openPassive(t, files.openFile, { onStop: (reason) => stops.push(reason) });
   const acks = await replicating(t, passive, journalId);
   active.journal.push(frameOf(head!, Buffer.concat([head!.raw, snapshot!.raw, e1!.raw])));
   await until('the first events acknowledged', () => acks.at(-1) === lastEventIdOf(e1));
 
   files.failSyncs(new Error('EIO: injected'));
   active.journal.push(frameOf(e2!));
-  const problem = await waitFor('the failure reported', () => {
-    const p = passive.clusterView(true)['problem'] as { code: string } | undefined;
-    return p?.code === 'JournalWriteFailed' ? p : undefined;
-  });
-  assert.equal(problem.code, 'JournalWriteFailed');
+  await until('the passive stopping', () => stops.length > 0);
+  const [stop] = stops;
+  assert.equal(stop?.kind, 'fatal');
+  assert.ok(hasCode((stop as { error: unknown }).error, 'JournalWriteFailed'));
   assert.equal(acks.at(-1), lastEventIdOf(e1), 'the events whose fdatasync failed are not acknowledged');
   assert.equal(passive.readEvents(lastEventIdOf(e1), 10).TYPE, 'Empty');
-  assert.equal(passive.live().ok, true);
+  assert.equal(passive.live().ok, false, 'it reports itself not live');
+  assert.equal(stops.length, 1, 'stopped once');
 });
 
 void test('an event that does not fit the state stops the passive; it was durable, so it was acknowledged, but never shown', async (t) => {

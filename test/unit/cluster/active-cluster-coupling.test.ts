@@ -22,6 +22,7 @@ function fixture(cluster: ClusterState): { active: ActiveCluster; persisted: Eve
     persist: (events) => void persisted.push(...events),
     whenPublished: async () => undefined,
     acknowledged: () => undefined,
+    ackWaitingSince: () => undefined,
     consent: async () => ({ granted: false, reason: 'not in this test' }),
     witnessRegistered: () => true,
     lost: (_epoch, source) => void lost.push(source),
