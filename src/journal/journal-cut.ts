@@ -44,6 +44,8 @@ export async function cutJournal(dir: string, point: CutPoint, label: string): P
     await rename(join(dir, name), join(dir, keptName(name)));
     keptFiles.push(keptName(name));
   }
+  // On disk before the file they follow is shortened: a power loss must not bring a later file back after a cut one.
+  if (later.length > 0) await fsyncDir(dir);
   const path = join(dir, file.name);
   const size = (await stat(path)).size;
   if (point.position > size) {
@@ -66,6 +68,8 @@ export async function cutJournal(dir: string, point: CutPoint, label: string): P
       } finally {
         await kept.close();
       }
+      // The cut bytes' own file is on disk, name and all, before they leave the journal file.
+      await fsyncDir(dir);
       await handle.truncate(point.position);
       await handle.datasync();
     } finally {
@@ -74,7 +78,6 @@ export async function cutJournal(dir: string, point: CutPoint, label: string): P
     keptFiles.push(keptName(file.name));
     cutBytes += tail.length;
   }
-  if (keptFiles.length > 0) await fsyncDir(dir);
   return { keptFiles, cutBytes };
 }
 

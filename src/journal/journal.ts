@@ -8,6 +8,7 @@ import { nextEventId } from './event-id.js';
 import {
   createJournalFile,
   deleteReleasedFiles,
+  fsyncDir,
   journalFileName,
   listJournal,
   openJournalFile,
@@ -129,7 +130,10 @@ export class Journal {
     try {
       // Recovered bytes may sit unsynced in the page cache (the previous process died
       // before its fdatasync); they count as committed from now on, so make them durable.
+      // So is the file's name: a process killed between its rename and the directory's
+      // fsync leaves a name that a power loss could turn back into a .tmp, which recovery deletes.
       await handle.datasync();
+      await fsyncDir(options.dir);
     } catch (err) {
       await handle.close().catch(() => undefined);
       throw err;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { TandemError, type EventId } from '../common/index.js';
-import type { JournalFileHandle, OpenJournalFile } from './journal-files.js';
+import { fsyncDir, type JournalFileHandle, type OpenJournalFile } from './journal-files.js';
 import type { JournalHeader } from './journal-records.js';
 import type { RecoveredFile } from './journal-recovery.js';
 import type { Recovered } from './journal-types.js';
@@ -27,8 +27,10 @@ export async function reopenReplicaFile(dir: string, openFile: OpenJournalFile, 
   // Written and then synced (no O_DSYNC): frames written while an fdatasync runs share the next one.
   const handle = await openFile(join(dir, found.name), 'r+', false);
   try {
-    // Recovered bytes may sit unsynced in the page cache of a process that died; they count from now on.
+    // Recovered bytes may sit unsynced in the page cache of a process that died; they count from now on,
+    // and so does the file's name (a rename whose directory fsync the process did not live to make).
     await handle.datasync();
+    await fsyncDir(dir);
   } catch (err) {
     await handle.close().catch(() => undefined);
     throw err;
