@@ -145,18 +145,14 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     this.#replica = replica;
     if (recovered !== undefined) {
       const cluster = state!.cluster;
-      if (cluster.TYPE === 'Empty') {
-        throw new TandemError(
-          'ClusterRoleConflict',
-          'This data directory holds the journal of a node that ran alone (as primary); a backup needs an empty data directory or the pair’s journal. Start it without is-backup, or give the backup a new data directory.',
-          { dataDir: this.#o.dataDir },
-        );
-      }
       this.#state = state;
       this.#acked = recovered.lastEventId;
       this.#ackedAt = this.#replica!.syncedPoint;
       this.#events = new EventBuffer(this.#o.eventBufferSize ?? 10_000, recovered.lastEventId);
-      this.#setting = this.#o.knownSetting ?? cluster.setting;
+      // Without an appointment yet (the copy of a primary that ran alone before it was appointed
+      // stops before the appointment): it waits for the active, whose journalId it must match.
+      // The data directory's node identity keeps a former primary out.
+      this.#setting = this.#o.knownSetting ?? ('setting' in cluster ? cluster.setting : undefined);
       this.#logger.info({ lastEventId: recovered.lastEventId, clusterState: cluster.TYPE, fenced: this.#fenced }, 'replicated journal recovered');
     } else {
       this.#logger.info('no journal yet: waiting to be appointed by the active node');

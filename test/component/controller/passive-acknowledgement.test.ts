@@ -47,17 +47,19 @@ interface PassiveHooks {
   readonly takeOver?: (reason: { readonly kind: string }) => void;
   readonly consent?: (request: ConsentRequest) => void;
   readonly openReadModel?: (options: ReadModelOptions) => Promise<ReadModel>;
+  /** The directory of a passive opened before (a restart); a new one by default. */
+  readonly base?: string;
 }
 
 async function openPassive(
   t: TestContext,
   openFile: OpenJournalFile,
   hooks: PassiveHooks = {},
-): Promise<{ passive: PassiveNode; active: ScriptedEndpoint; stateDir: string; clock: ManualClock }> {
+): Promise<{ passive: PassiveNode; active: ScriptedEndpoint; stateDir: string; base: string; clock: ManualClock }> {
   const { onStop = () => undefined, takeOver = () => assert.fail('the passive must not take over'), consent = () => undefined } = hooks;
   // A manual clock that moves only when a test says: until then no heartbeat falls due and the failover watchdog stays asleep.
   const clock = new ManualClock();
-  const base = await tempDir(t, 'tandem-passive-');
+  const base = hooks.base ?? (await tempDir(t, 'tandem-passive-'));
   const configDir = join(base, 'config');
   await mkdir(configDir, { recursive: true });
   await writeFile(join(configDir, 'controller.conf'), 'js7.journal.cluster.node.is-backup = yes\n');
@@ -89,7 +91,7 @@ async function openPassive(
     },
   });
   t.after(() => passive.close());
-  return { passive, active, stateDir: join(base, 'data', 'state'), clock };
+  return { passive, active, stateDir: join(base, 'data', 'state'), base, clock };
 }
 
 /** Collects the acknowledgements the passive sends, as the active's acknowledgement stream takes them. */
@@ -209,6 +211,23 @@ void test('a replaced file stays until the read model holds its events, so a res
   held.release();
   await waitFor('the older file released once the read model has stored its events', async () => ((await journalFiles()).length === 1 ? true : undefined));
   assert.deepEqual(await journalFiles(), [journalFileName(head2.fileEventId)]);
+});
+
+void test('a backup stopped while its journal holds nothing from after the appointment starts again and waits to be appointed', async (t) => {
+  // The primary ran alone before it was appointed: the first file the backup copies has no appointment in it yet.
+  const { records, journalId } = await activeJournal(t, 2);
+  const [head, snapshot, e1, e2] = records;
+  const first = await openPassive(t, faultyFiles().openFile);
+  const acks = await replicating(t, first.passive, journalId);
+  first.active.journal.push(frameOf(head!, Buffer.concat([head!.raw, snapshot!.raw, e1!.raw])));
+  await until('the first events acknowledged', () => acks.at(-1) === lastEventIdOf(e1));
+  await first.passive.close();
+
+  const again = await openPassive(t, faultyFiles().openFile, { base: first.base });
+  assert.deepEqual(again.passive.ready().reasons, ['backup not appointed yet']);
+  const more = await replicating(t, again.passive, journalId);
+  again.active.journal.push(frameOf(e2!));
+  await until('it goes on from where its journal ends', () => more.at(-1) === lastEventIdOf(e2));
 });
 
 void test('a failed fdatasync acknowledges nothing and stops the passive, which would otherwise hold the commits of the active for ever', async (t) => {
