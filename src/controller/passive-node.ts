@@ -92,6 +92,12 @@ export class PassiveNode implements RolePort, RoleEndpoint {
   readonly #pendingSteps: Promise<void>[] = [];
   /** Files before this one were released (a deletion that failed is logged and done with the next file). */
   #releasedBefore: EventId = asEventId(0);
+  /**
+   * An active has served this node's journal from where it ends, in this run: until then nothing
+   * is released, since a node that may have to cut its journal back (it was active, and another
+   * node failed over) needs the file that holds the cut point, however old.
+   */
+  #streamAccepted = false;
 
   private constructor(options: PassiveNodeOptions) {
     this.#o = options;
@@ -159,10 +165,6 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     }
     const journalAt = recovered === undefined ? undefined : { dir: stateDir, fileEventId: recovered.fileEventId, lastEventId: recovered.lastEventId, replayed: missing.events };
     await lineUpReadModel(this.#readModel, this.#logger, journalAt);
-    // The newest file starts with a full snapshot, so older ones serve no one once the read model has their events;
-    // a run that stopped before it replicated the next file's header or stored them (or a restored copy) may have left some.
-    const end = replica.end();
-    if (end !== undefined) await this.#releaseReplaced(asEventId(end.fileEventId));
     this.#phase = 'running';
     if (this.#setting !== undefined && !this.#fenced) this.#startReplicating();
     this.#supervisor.spawn('active watchdog', (signal) => this.#watchActive(signal));
@@ -298,6 +300,12 @@ export class PassiveNode implements RolePort, RoleEndpoint {
         for await (const frame of this.#o.transport.peer(uri).journal(request, signal)) {
           this.#lastFrameAt = clock.monotonic();
           this.#problem.clear();
+          if (!this.#streamAccepted) {
+            this.#streamAccepted = true;
+            // The newest file starts with a full snapshot, so older ones serve no one once the read model has their events;
+            // a run that stopped before it replicated the next file's header or stored them (or a restored copy) may have left some.
+            this.#durableSteps = this.#durableSteps.then(() => this.#releaseReplaced());
+          }
           await this.#onFrame(frame, signal);
         }
       } catch (err) {
@@ -398,9 +406,9 @@ export class PassiveNode implements RolePort, RoleEndpoint {
     await this.#replica!.release(upTo).catch((err: unknown) => this.#logger.warn({ err }, 'could not delete replicated journal files a newer one replaces'));
   }
 
-  /** Files before `upTo` are replaced by a newer one that is in place, not released yet, and the read model holds their events. */
+  /** Files before `upTo` are replaced by a newer one that is in place, not released yet, the read model holds their events, and an active has served this journal in this run. */
   #mayRelease(upTo: EventId | undefined): upTo is EventId {
-    return upTo !== undefined && upTo > this.#releasedBefore && this.#state !== undefined && this.#readModel!.lastEventId >= upTo;
+    return upTo !== undefined && upTo > this.#releasedBefore && this.#streamAccepted && this.#state !== undefined && this.#readModel!.lastEventId >= upTo;
   }
 
   /** The read model stored more: release what it held back, in the chain of frame steps (never beside a write). */

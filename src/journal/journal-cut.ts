@@ -18,19 +18,14 @@ export interface CutResult {
 /**
  * Cuts the journal in `dir` back to `point`, keeping every cut byte: the tail of
  * the point's file goes to `<file>.cut-<label>`, later files are renamed the same
- * way, then the file is truncated and synced. Nothing is deleted — the cut events
+ * way, then the file is truncated and synced (without the point's file, only the later ones
+ * go aside; a journal that ends before the point is JournalPositionInvalid). Nothing is deleted — the cut events
  * were never committed, but an operator may want to read them. Changes nothing
  * when the journal already ends at `point`. The journal must be closed.
  */
 export async function cutJournal(dir: string, point: CutPoint, label: string): Promise<CutResult> {
   const listing = await listJournal(dir);
   const file = listing.files.find((f) => f.fileEventId === point.fileEventId);
-  if (file === undefined) {
-    throw new TandemError('JournalPositionInvalid', `The journal has no file ${point.fileEventId} to cut back to.`, {
-      fileEventId: point.fileEventId,
-      files: listing.files.map((f) => f.fileEventId),
-    });
-  }
   const keptFiles: string[] = [];
   let cutBytes = 0;
   const keptName = (name: string): string => `${name}.cut-${label}`;
@@ -39,6 +34,12 @@ export async function cutJournal(dir: string, point: CutPoint, label: string): P
     ...listing.files.filter((f) => f.fileEventId > point.fileEventId).map((f) => f.name),
     ...listing.leftovers.filter((name) => laterLeftover(name, point.fileEventId)),
   ];
+  if (file === undefined && listing.files.every((f) => f.fileEventId < point.fileEventId)) {
+    throw new TandemError('JournalPositionInvalid', `The journal has no file ${point.fileEventId} to cut back to.`, {
+      fileEventId: point.fileEventId,
+      files: listing.files.map((f) => f.fileEventId),
+    });
+  }
   for (const name of later) {
     cutBytes += (await stat(join(dir, name))).size;
     await rename(join(dir, name), join(dir, keptName(name)));
@@ -46,6 +47,9 @@ export async function cutJournal(dir: string, point: CutPoint, label: string): P
   }
   // On disk before the file they follow is shortened: a power loss must not bring a later file back after a cut one.
   if (later.length > 0) await fsyncDir(dir);
+  // The point's file is gone (deleted by hand, or by a release before this node knew it had to cut):
+  // everything after it goes aside, and the node replicates the rest again.
+  if (file === undefined) return { keptFiles, cutBytes };
   const path = join(dir, file.name);
   const size = (await stat(path)).size;
   if (point.position > size) {

@@ -230,6 +230,32 @@ void test('a backup stopped while its journal holds nothing from after the appoi
   await until('it goes on from where its journal ends', () => more.at(-1) === lastEventIdOf(e2));
 });
 
+void test('a restarted backup deletes no older file before an active has served its journal: a cut back may need it', async (t) => {
+  const { records, journalId } = await activeJournal(t, 4, 2);
+  const [head1, snapshot1, e1, e2, head2, snapshot2, e3, e4] = records;
+  assert.ok(head2?.kind === 'header' && e4?.kind === 'events');
+  // The first run's read model stores nothing, so the older file stays in it.
+  const held = heldReadModel();
+  const first = await openPassive(t, faultyFiles().openFile, { openReadModel: held.open });
+  const acks = await replicating(t, first.passive, journalId);
+  first.active.journal.push(frameOf(head1!, Buffer.concat([head1!.raw, snapshot1!.raw, e1!.raw, e2!.raw])), frameOf(head2, Buffer.concat([head2.raw, snapshot2!.raw, e3!.raw])));
+  await until('the newer file acknowledged', () => acks.at(-1) === lastEventIdOf(e3));
+  held.discard();
+  held.release();
+  await first.passive.close();
+  const journalFiles = async (): Promise<string[]> => (await readdir(first.stateDir)).filter((f) => f.endsWith('.journal')).sort();
+  const both = [journalFileName(head1!.fileEventId), journalFileName(head2.fileEventId)];
+  assert.deepEqual(await journalFiles(), both);
+
+  // Started again, the read model is filled from both files at once; the older file still stays.
+  const again = await openPassive(t, faultyFiles().openFile, { base: first.base });
+  assert.deepEqual(await journalFiles(), both, 'kept: this node may have to cut its journal back into it');
+  const more = await replicating(t, again.passive, journalId);
+  again.active.journal.push(frameOf(e4));
+  await until('the next events acknowledged', () => more.at(-1) === lastEventIdOf(e4));
+  await waitFor('the older file released once the active served this journal', async () => ((await journalFiles()).length === 1 ? true : undefined));
+});
+
 void test('a failed fdatasync acknowledges nothing and stops the passive, which would otherwise hold the commits of the active for ever', async (t) => {
   const { records, journalId } = await activeJournal(t, 2);
   const [head, snapshot, e1, e2] = records;
