@@ -8,6 +8,7 @@ import {
   failedAtSchema,
   nodeIdSchema,
   passiveIdOf,
+  peerUri,
   sameNodes,
   type ClusterSetting,
   type ClusterState,
@@ -192,7 +193,8 @@ export class ActiveCluster {
   async #pullAcks(signal: AbortSignal, enough: (frame: AckFrame) => boolean = () => false, why = 'no acknowledgements from the passive'): Promise<boolean> {
     const host = this.#o.host;
     const state = host.state();
-    const uri = passiveUri(state.cluster);
+    // The other node: the passive, or while handing over the node the SwitchedOver names (never this node itself).
+    const uri = peerUri(state.cluster, host.nodeId);
     if (uri === undefined) return false;
     const stop = linkedAbort(signal);
     try {
@@ -457,11 +459,6 @@ function assertNever(x: never): never {
 }
 
 /** The appointed URI of the passive node, if the pair has one. */
-function passiveUri(cluster: ClusterState): string | undefined {
-  const passiveId = passiveIdOf(cluster);
-  return passiveId === undefined || !('setting' in cluster) ? undefined : cluster.setting.idToUri[passiveId];
-}
-
 /** A command naming the pair's nodes must name this pair's: `activeId` this (active) node, `passiveId` the other one. */
 function checkPairNodes(cluster: ClusterState, activeId: NodeId, passiveId: NodeId): void {
   if (!('setting' in cluster)) return;

@@ -160,6 +160,8 @@ export class Controller implements RolePort, RoleEndpoint {
     let state = emptyState();
     let replayedCount = 0;
     let dropped: EventId | undefined;
+    let switchedOverAt: EventId | undefined;
+    let beforeSwitchedOver: { readonly epoch: Epoch; readonly cluster: ClusterState } | undefined;
     const { journal, recovered } = await Journal.open({
       dir: stateDir,
       sync: config.journal.sync,
@@ -178,6 +180,10 @@ export class Controller implements RolePort, RoleEndpoint {
         events: (batch) => {
           for (const s of batch) {
             const stamped: Stamped = { eventId: s.eventId, event: parseEvent(s.event) };
+            if (stamped.event.TYPE === 'ClusterSwitchedOver') {
+              switchedOverAt = stamped.eventId;
+              beforeSwitchedOver = { epoch: state.epoch, cluster: state.cluster };
+            }
             applyEvent(state, stamped);
             recent.push(stamped);
             missing.add(stamped);
@@ -199,9 +205,19 @@ export class Controller implements RolePort, RoleEndpoint {
     const kept = recent;
     const bufferBase = dropped ?? recovered.fileEventId;
     this.#events = new EventBuffer(bufferSize, bufferBase);
-    if ((requiresAck(state.cluster) || this.#restartUnconfirmed) && kept.length > 0) {
-      // Active in Coupled when it stopped: the passive may lack the last events written here, which
-      // were then never committed. They are answered and shown only once the passive acknowledges
+    // Stopped after writing a SwitchedOver to the other node, maybe before the other node had it.
+    const handingOver = state.cluster.TYPE === 'SwitchedOver' && state.cluster.setting.activeId !== this.#options.nodeId ? switchedOverAt : undefined;
+    if (handingOver !== undefined) {
+      this.#handover = { phase: 'written', switchedOverAt: handingOver };
+      // The watch learns the new epoch only once the other node has the SwitchedOver.
+      if (beforeSwitchedOver !== undefined) {
+        this.#committedCluster = beforeSwitchedOver;
+        this.#clusterChanges.push({ eventId: handingOver, epoch: state.epoch, cluster: state.cluster });
+      }
+    }
+    if ((requiresAck(state.cluster) || this.#restartUnconfirmed || handingOver !== undefined) && kept.length > 0) {
+      // Active in Coupled (or handing over) when it stopped: the passive may lack the last events
+      // written here, which were then never committed. They are answered and shown only once the passive acknowledges
       // them (or this node leaves Coupled with consent), like every later event behind them.
       this.#pending.push({ lastEventId: recovered.lastEventId, needsAck: true, value: kept });
       this.#publishedEventId = bufferBase;
@@ -245,6 +261,7 @@ export class Controller implements RolePort, RoleEndpoint {
     this.#driver.recover();
     this.#supervisor.spawn('timers', (signal) => this.#driver!.runTimers(signal));
     this.#startCluster(stateDir);
+    if (handingOver !== undefined) this.#supervisor.spawn('handover', () => this.#finishHandover(handingOver));
   }
 
   /** The backup takes over: ClusterFailedOver at the end of what it has, the point where the lost node must cut. */
@@ -528,6 +545,24 @@ export class Controller implements RolePort, RoleEndpoint {
     }
     this.#fence();
     this.#logger.info({ activeId: passiveId, epoch: this.#state.epoch }, 'switched over: the other node is active now');
+  }
+
+  /**
+   * Restarted after writing SwitchedOver: this node serves its journal until the other node has
+   * the SwitchedOver (its acknowledgement, or its word that it acts in the new epoch), and only
+   * then becomes the passive. Opened as passive at once, neither node would act: the other one
+   * may never have received the SwitchedOver, and the watch would refuse it a failover.
+   */
+  async #finishHandover(switchedOverAt: EventId): Promise<void> {
+    this.#logger.warn({ switchedOverAt }, 'restarted after a switchover the other node may not have received; serving the journal until it has it');
+    try {
+      await this.whenPublished(switchedOverAt);
+    } catch {
+      return; // Lost meanwhile (the other node failed over): that path rejoins as passive.
+    }
+    this.#fence();
+    this.#logger.info({ epoch: this.#state.epoch }, 'switched over: the other node has the SwitchedOver event and is active now');
+    this.#options.hooks?.stepDown({ kind: 'SwitchedOver' });
   }
 
   /** Waits, at most js7.journal.cluster.switchover-job-timeout, until no job runs; a job that runs on makes the switchover fail. */

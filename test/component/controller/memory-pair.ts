@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { clusterTiming, InMemoryNetwork, type ClusterEndpoint, type JournalFrame, type JournalStreamRequest } from '../../../src/cluster/index.js';
@@ -8,7 +9,6 @@ import { loadControllerConfig } from '../../../src/config/index.js';
 import { ClusterNode, type LicenceCheck } from '../../../src/controller/index.js';
 import type { ReadModel, ReadModelOptions } from '../../../src/readmodel/index.js';
 import { ClusterWatch } from '../../../src/watch/index.js';
-import { tempDir } from '../journal/journal-fixture.js';
 import { waitFor } from '../../helpers/wait.js';
 
 /*
@@ -23,11 +23,12 @@ export const superUser = { userId: 'memory-pair', permissions: new Set(['SuperPe
 /** heartbeat 500 ms, heartbeat-timeout 2500 ms: the configuration defaults. */
 export const pairTiming = clusterTiming(500, 2_500);
 
-/** No failover happens in these tests: a licence that never permits taking authority. */
+/** Without `licensed`, no failover or switchover happens: a licence that never permits taking authority. */
 const noLicence: LicenceCheck = {
   permitsTakingAuthority: () => ({ ok: false, error: new TandemError('LicenceMissing', 'No licence in this test.') }),
   status: () => ({ TYPE: 'None' }),
 };
+const validLicence: LicenceCheck = { permitsTakingAuthority: () => ({ ok: true }), status: () => ({ TYPE: 'Valid' }) };
 
 /** The primary's journal stream; while shut, the frames `held` picks wait until `open()`. */
 export class GatedEndpoint implements ClusterEndpoint {
@@ -88,28 +89,46 @@ export interface MemoryPair {
 
 interface NodeOptions {
   readonly openReadModel?: (options: ReadModelOptions) => Promise<ReadModel>;
+  readonly licensed?: boolean;
 }
 
 /** Both nodes and the watch, coupled (the primary appoints the pair from its configuration). */
-export async function memoryPair(t: TestContext, options: { readonly primary?: NodeOptions } = {}): Promise<MemoryPair> {
+export async function memoryPair(t: TestContext, options: { readonly primary?: NodeOptions; readonly backup?: NodeOptions } = {}): Promise<MemoryPair> {
   const network = new InMemoryNetwork();
-  const primaryDir = await nodeDir(t, 'Primary');
-  const primary: PairNode = { node: await openNode(t, network, 'Primary', primaryDir, options.primary), ...stateOf(primaryDir) };
+  // One hook, in this order: what writes into the directories stops before they go.
+  const dirs: string[] = [];
+  const closing: (() => Promise<void>)[] = [];
+  t.after(async () => {
+    for (const close of closing.reverse()) await close();
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+  const tempDir = async (prefix: string): Promise<string> => {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  };
+  const open = async (name: 'Primary' | 'Backup', base: string, nodeOptions: NodeOptions | undefined): Promise<ClusterNode> => {
+    const { node, close } = await openNode(network, name, base, nodeOptions);
+    closing.push(close);
+    return node;
+  };
+  const primaryDir = await nodeDir(await tempDir('tandem-pair-primary-'), 'Primary');
+  const primary: PairNode = { node: await open('Primary', primaryDir, options.primary), ...stateOf(primaryDir) };
   const gate = new GatedEndpoint(primary.node);
   network.register(primaryUri, gate);
-  const backupDir = await nodeDir(t, 'Backup');
-  const backup: PairNode = { node: await openNode(t, network, 'Backup', backupDir), ...stateOf(backupDir) };
+  const backupDir = await nodeDir(await tempDir('tandem-pair-backup-'), 'Backup');
+  const backup: PairNode = { node: await open('Backup', backupDir, options.backup), ...stateOf(backupDir) };
   network.register(backupUri, backup.node);
   const watch = new ClusterWatch({
     nodes: [{ uri: primaryUri }, { uri: backupUri }],
     transport: () => network.transport(),
-    dataDir: await tempDir(t, 'tandem-pair-watch-'),
+    dataDir: await tempDir('tandem-pair-watch-'),
     timing: pairTiming,
     clock: systemClock,
     logger: silentLogger(),
     onFatal: (err) => assert.fail(`the watch failed: ${String(err)}`),
   });
-  t.after(() => watch.close());
+  closing.push(() => watch.close());
   await watch.open();
   await waitFor('both nodes Coupled', () => (clusterType(primary.node) === 'Coupled' && clusterType(backup.node) === 'Coupled' ? true : undefined));
   return {
@@ -120,7 +139,7 @@ export async function memoryPair(t: TestContext, options: { readonly primary?: N
     restartPrimary: async () => {
       network.cut(primaryUri);
       await primary.node.close();
-      primary.node = await openNode(t, network, 'Primary', primaryDir, options.primary);
+      primary.node = await open('Primary', primaryDir, options.primary);
       gate.replace(primary.node);
     },
   };
@@ -134,8 +153,7 @@ export async function journalFiles(node: PairNode): Promise<string[]> {
   return (await readdir(node.stateDir)).filter((f) => f.endsWith('.journal')).sort();
 }
 
-async function nodeDir(t: TestContext, name: 'Primary' | 'Backup'): Promise<string> {
-  const base = await tempDir(t, `tandem-pair-${name.toLowerCase()}-`);
+async function nodeDir(base: string, name: 'Primary' | 'Backup'): Promise<string> {
   const configDir = join(base, 'config');
   await mkdir(configDir, { recursive: true });
   const conf = name === 'Backup' ? 'js7.journal.cluster.node.is-backup = yes\n' : `js7.journal.cluster.nodes { Primary = "${primaryUri}", Backup = "${backupUri}" }\n`;
@@ -147,7 +165,7 @@ function stateOf(base: string): { dataDir: string; stateDir: string } {
   return { dataDir: join(base, 'data'), stateDir: join(base, 'data', 'state') };
 }
 
-async function openNode(t: TestContext, network: InMemoryNetwork, name: 'Primary' | 'Backup', base: string, options: NodeOptions = {}): Promise<ClusterNode> {
+async function openNode(network: InMemoryNetwork, name: 'Primary' | 'Backup', base: string, options: NodeOptions = {}): Promise<{ node: ClusterNode; close: () => Promise<void> }> {
   const transport = network.transport();
   const node = await ClusterNode.open({
     config: loadControllerConfig({ configDir: join(base, 'config'), env: {} }),
@@ -158,12 +176,12 @@ async function openNode(t: TestContext, network: InMemoryNetwork, name: 'Primary
     logger: silentLogger(),
     onStop: () => undefined,
     transport,
-    licence: noLicence,
+    licence: options.licensed === true ? validLicence : noLicence,
     ...(options.openReadModel === undefined ? {} : { openReadModel: options.openReadModel }),
   });
-  t.after(async () => {
+  const close = async (): Promise<void> => {
     await node.close();
     await transport.close();
-  });
-  return node;
+  };
+  return { node, close };
 }

@@ -6,7 +6,7 @@ import type { EventRead } from '../../../src/api/controller-port.js';
 import type { EventId } from '../../../src/common/index.js';
 import { waitFor } from '../../helpers/wait.js';
 import { tempDir } from '../journal/journal-fixture.js';
-import { clusterType, memoryPair, pairTiming, superUser } from './memory-pair.js';
+import { backupUri, clusterType, memoryPair, pairTiming, superUser } from './memory-pair.js';
 
 const deploy = { TYPE: 'DeployWorkflow', workflow: { path: 'c/w', instructions: [{ TYPE: 'Finish' }] } };
 // Scheduled an hour ahead: nothing else happens to the order while the test looks at it.
@@ -90,4 +90,49 @@ void test('a job whose start the passive never acknowledged does not start after
   const outcomes = (primary.node.order('o-2') as { outcomes?: { TYPE: string }[] }).outcomes ?? [];
   assert.equal(outcomes[0]?.TYPE, 'Disrupted', 'the outcome of the start nobody acknowledged is unknown');
   assert.equal(await readFile(marker, 'utf8').catch(() => ''), '', 'the job never ran');
+});
+
+void test('an active restarted after writing a SwitchedOver the passive never got hands over once the passive has it, instead of leaving no node active', async (t) => {
+  const pair = await memoryPair(t, { primary: { licensed: true }, backup: { licensed: true } });
+  const { primary, backup, gate } = pair;
+  await primary.node.executeCommand(deploy, superUser);
+  // The SwitchedOver goes into a new file that the passive does not get.
+  const first = (primary.node.clusterView(true) as { journal: { fileEventId: EventId } }).journal.fileEventId;
+  gate.shut((frame) => frame.fileEventId > first);
+  await primary.node.executeCommand({ TYPE: 'TakeSnapshot' }, superUser);
+  const switchover = outcomeOf(primary.node.executeCommand({ TYPE: 'ClusterSwitchOver' }, superUser));
+  await waitFor('the SwitchedOver written on the primary', () => (clusterType(primary.node) === 'SwitchedOver' ? true : undefined));
+  assert.equal(switchover(), undefined, 'not answered: the passive has not acknowledged it');
+
+  await pair.restartPrimary();
+  gate.open();
+  const isActive = (node: typeof primary.node): boolean => (node.clusterView(true) as { isActive?: boolean }).isActive === true;
+  await waitFor('the backup active', () => (isActive(backup.node) ? true : undefined), 15_000);
+  await waitFor('the primary passive', () => ((primary.node.clusterView(true) as { role?: { TYPE: string } }).role?.TYPE === 'Passive' ? true : undefined));
+  assert.equal(isActive(primary.node), false);
+  assert.equal((backup.node.clusterView(true) as { epoch: number }).epoch, 1, 'the epoch of the switchover');
+  const added = outcomeOf(backup.node.executeCommand(addOrder, superUser));
+  assert.equal(await waitFor('the new active committing', added, 15_000), 'answered');
+});
+
+void test('a switchover whose acknowledgement stream breaks waits for the other node, and does not take its own word for it', async (t) => {
+  const { primary, backup, gate, network } = await memoryPair(t, { primary: { licensed: true }, backup: { licensed: true } });
+  await primary.node.executeCommand(deploy, superUser);
+  gate.shut((frame) => frame.TYPE === 'Records');
+  const switchover = outcomeOf(primary.node.executeCommand({ TYPE: 'ClusterSwitchOver' }, superUser));
+  await waitFor('the SwitchedOver written on the primary', () => (clusterType(primary.node) === 'SwitchedOver' ? true : undefined));
+  // The primary's acknowledgement stream from the backup breaks; it asks again — the backup, not itself.
+  network.cut(backupUri);
+  const cutAt = performance.now();
+  const lastHeard = (): number | null => (primary.node.clusterView(true) as { lastHeartbeatAgeMs?: number | null }).lastHeartbeatAgeMs ?? null;
+  await waitFor('an acknowledgement frame from the backup after the cut', () => {
+    const age = lastHeard();
+    return age !== null && age + 5 < performance.now() - cutAt ? true : undefined;
+  });
+  assert.equal((primary.node.clusterView(true) as { role?: { TYPE: string } }).role?.TYPE, 'Active', 'still the active node, handing over');
+  assert.equal(switchover(), undefined);
+
+  gate.open();
+  assert.equal(await waitFor('the switchover answered', switchover, 15_000), 'answered');
+  await waitFor('the backup active', () => ((backup.node.clusterView(true) as { isActive?: boolean }).isActive === true ? true : undefined), 15_000);
 });
