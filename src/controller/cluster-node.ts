@@ -111,9 +111,10 @@ export class ClusterNode implements ControllerPort, ClusterEndpoint {
     const node = new ClusterNode(options);
     const peek = await peekClusterState(node.#stateDir);
     const activeId = peek === undefined ? undefined : activeIdOf(peek.cluster);
-    // A SwitchedOver naming the other node that ends this node's journal was written here; the other
-    // node may not have it yet, so this node opens as the active one that hands over (Controller#finishHandover).
-    const handingOver = peek?.cluster.TYPE === 'SwitchedOver' && activeId !== options.nodeId;
+    // A SwitchedOver naming the other node that ends this node's journal was written here, and nothing
+    // of the other node's followed it: the other node may not have it yet, so this node opens as the
+    // active one that hands over (Controller#finishHandover).
+    const handingOver = peek?.endsWithSwitchedOver === true && peek.cluster.TYPE === 'SwitchedOver' && activeId !== options.nodeId;
     const active = activeId === undefined ? !options.config.cluster.isBackup : activeId === options.nodeId || handingOver;
     node.#lastEpoch = asEpoch(peek?.epoch ?? 0);
     if (active) node.#current = { kind: 'active', role: await Controller.open(node.#roleOptions()) };

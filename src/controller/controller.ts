@@ -205,8 +205,10 @@ export class Controller implements RolePort, RoleEndpoint {
     const kept = recent;
     const bufferBase = dropped ?? recovered.fileEventId;
     this.#events = new EventBuffer(bufferSize, bufferBase);
-    // Stopped after writing a SwitchedOver to the other node, maybe before the other node had it.
-    const handingOver = state.cluster.TYPE === 'SwitchedOver' && state.cluster.setting.activeId !== this.#options.nodeId ? switchedOverAt : undefined;
+    // Stopped after writing a SwitchedOver to the other node, maybe before the other node had it
+    // (nothing follows it: later events would be the other node's, replicated here).
+    const handingOver =
+      state.cluster.TYPE === 'SwitchedOver' && state.cluster.setting.activeId !== this.#options.nodeId && switchedOverAt === recovered.lastEventId ? switchedOverAt : undefined;
     if (handingOver !== undefined) {
       this.#handover = { phase: 'written', switchedOverAt: handingOver };
       // The watch learns the new epoch only once the other node has the SwitchedOver.

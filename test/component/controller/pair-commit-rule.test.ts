@@ -136,3 +136,21 @@ void test('a switchover whose acknowledgement stream breaks waits for the other 
   assert.equal(await waitFor('the switchover answered', switchover, 15_000), 'answered');
   await waitFor('the backup active', () => ((backup.node.clusterView(true) as { isActive?: boolean }).isActive === true ? true : undefined), 15_000);
 });
+
+void test('after a switchover the new passive restarts as the passive, also while its last cluster event is the SwitchedOver it wrote', async (t) => {
+  const pair = await memoryPair(t, { primary: { licensed: true }, backup: { licensed: true } });
+  const { primary, backup } = pair;
+  await primary.node.executeCommand(deploy, superUser);
+  const switchover = outcomeOf(primary.node.executeCommand({ TYPE: 'ClusterSwitchOver' }, superUser));
+  assert.equal(await waitFor('the switchover answered', switchover, 15_000), 'answered');
+  await waitFor('the backup active', () => ((backup.node.clusterView(true) as { isActive?: boolean }).isActive === true ? true : undefined), 15_000);
+  // The new active's events follow the SwitchedOver in the old active's journal, and no cluster event yet.
+  assert.equal(await waitFor('an order added on the new active', outcomeOf(backup.node.executeCommand(addOrder, superUser)), 15_000), 'answered');
+  await waitFor('the old active has it', () => (primary.node.order('o-1') !== undefined ? true : undefined));
+
+  await pair.restartPrimary();
+  assert.equal((primary.node.clusterView(true) as { role?: { TYPE: string } }).role?.TYPE, 'Passive');
+  const second = { TYPE: 'AddOrder', order: { ...addOrder.order, id: 'o-2' } };
+  assert.equal(await waitFor('the pair committing again', outcomeOf(backup.node.executeCommand(second, superUser)), 15_000), 'answered');
+  await waitFor('the restarted passive has it', () => (primary.node.order('o-2') !== undefined ? true : undefined));
+});
