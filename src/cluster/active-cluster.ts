@@ -257,8 +257,9 @@ export class ActiveCluster {
    * The passive-lost watchdog: while the pair is (being) coupled and the passive's
    * acknowledgement stream has been silent for passive-lost, or commits have waited that
    * long for an acknowledgement that does not come while the passive takes no journal bytes
-   * either (it answers but cannot replicate), ask for consent to go on alone. Without it the active waits — committing
-   * nothing — which is what keeps a cut-off active from acting beside a backup that took over.
+   * either (it answers but cannot replicate), ask for consent to go on alone. Without it the
+   * active waits — committing nothing — which is what keeps a cut-off active from acting
+   * beside a backup that took over.
    */
   async watchPassive(signal: AbortSignal): Promise<void> {
     const { clock, timing } = this.#o;
@@ -458,7 +459,6 @@ function assertNever(x: never): never {
   throw new Error(`unexpected ${JSON.stringify(x)}`);
 }
 
-/** The appointed URI of the passive node, if the pair has one. */
 /** A command naming the pair's nodes must name this pair's: `activeId` this (active) node, `passiveId` the other one. */
 function checkPairNodes(cluster: ClusterState, activeId: NodeId, passiveId: NodeId): void {
   if (!('setting' in cluster)) return;
