@@ -329,18 +329,6 @@ export class ActiveCluster {
 
   /** `GET /journal` for the passive. */
   journalFrames(request: JournalStreamRequest, signal: AbortSignal): AsyncIterable<JournalFrame> {
-    return this.#served(this.#serve(request, signal));
-  }
-
-  /** Notes when journal bytes last went out: a passive that takes them is not stuck, even before its next acknowledgement. */
-  async *#served(frames: AsyncIterable<JournalFrame>): AsyncGenerator<JournalFrame> {
-    for await (const frame of frames) {
-      if (frame.TYPE === 'Records') this.#lastServedAt = this.#o.clock.monotonic();
-      yield frame;
-    }
-  }
-
-  #serve(request: JournalStreamRequest, signal: AbortSignal): AsyncIterable<JournalFrame> {
     // A reader in a higher epoch is refused, and that is all: a journal reader is no node that
     // took over (that one refuses this node's acknowledgement stream, or the watch says so).
     return serveJournal(
@@ -350,6 +338,8 @@ export class ActiveCluster {
         clock: this.#o.clock,
         heartbeatMs: this.#o.timing.heartbeatMs,
         epoch: () => this.#o.host.state().epoch,
+        // A passive that takes journal bytes is not stuck, even before its next acknowledgement.
+        onRecords: () => (this.#lastServedAt = this.#o.clock.monotonic()),
       },
       request,
       signal,

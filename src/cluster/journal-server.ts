@@ -10,6 +10,8 @@ export interface JournalServerOptions {
   readonly clock: Clock;
   readonly heartbeatMs: number;
   readonly epoch: () => Epoch;
+  /** Called as each Records frame goes out. */
+  readonly onRecords?: () => void;
 }
 
 /**
@@ -68,6 +70,7 @@ export async function* serveJournal(o: JournalServerOptions, request: JournalStr
       }
       if (position < end) {
         const bytes = await readWholeRecords(handle, current, position, end);
+        o.onRecords?.();
         yield { TYPE: 'Records', fileEventId: current, position, bytes };
         position += bytes.length;
         continue;

@@ -13,7 +13,7 @@ import {
   type EventId,
   type Logger,
 } from '../common/index.js';
-import { JournalReplica, type JournalPoint, type JournalRecord, type OpenJournalFile } from '../journal/index.js';
+import { isAfter, JournalReplica, type JournalPoint, type JournalRecord, type OpenJournalFile } from '../journal/index.js';
 import { ReadModel } from '../readmodel/index.js';
 import { applyEvent, emptyState, fromSnapshot, latestWorkflow, parseEvent, sameNodes, type ClusterSetting, type ControllerState } from '../state/index.js';
 import { parseClusterNodeCommand, parseControllerCommand } from '../workflow/index.js';
@@ -265,8 +265,7 @@ export class PassiveNode implements RolePort, RoleEndpoint {
   /** Whether this node's journal goes on past `point` (a failover point it must cut back to first). */
   #endsAfter(point: { readonly fileEventId: EventId; readonly position: number }): boolean {
     const end = this.#replica?.end();
-    if (end === undefined) return false;
-    return end.fileEventId > point.fileEventId || (end.fileEventId === point.fileEventId && end.position > point.position);
+    return end !== undefined && isAfter(end, point);
   }
 
   #activeUri(): string | undefined {

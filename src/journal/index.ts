@@ -11,6 +11,7 @@ export type {
   JournalReplay,
   Recovered,
 } from './journal-types.js';
+export { isAfter } from './journal-types.js';
 export type { JournalStats } from './journal-writer.js';
 export type { TornTail } from './journal-recovery.js';
 export type { StampedEvent, JournalHeader, Narrowed } from './journal-records.js';

@@ -6,7 +6,7 @@ import { deleteReleasedFiles, fsyncDir, journalFileName, openJournalFile, writeF
 import type { JournalRecord } from './journal-reader.js';
 import type { JournalHeader } from './journal-records.js';
 import { recoverJournal } from './journal-recovery.js';
-import type { JournalPoint, JournalReplay, Recovered } from './journal-types.js';
+import { isAfter, type JournalPoint, type JournalReplay, type Recovered } from './journal-types.js';
 import { invalidReplicaPosition, reopenReplicaFile, replicaClosed, TMP_SUFFIX, toRecovered, type ReplicaFile } from './replica-file.js';
 import { checkReplicaRecords, type ReplicaExpectation } from './replica-records.js';
 
@@ -349,8 +349,4 @@ export class JournalReplica {
       this.#logger.warn({ err, file: tmp }, 'could not delete an unfinished replicated journal file; the next open will');
     }
   }
-}
-
-function isAfter(a: JournalPoint, b: JournalPoint | undefined): boolean {
-  return b === undefined || a.fileEventId > b.fileEventId || (a.fileEventId === b.fileEventId && a.position > b.position);
 }

@@ -76,6 +76,11 @@ export interface JournalPoint {
   readonly position: number;
 }
 
+/** `a` lies after `b` in the journal (anything lies after undefined). */
+export function isAfter(a: JournalPoint, b: JournalPoint | undefined): boolean {
+  return b === undefined || a.fileEventId > b.fileEventId || (a.fileEventId === b.fileEventId && a.position > b.position);
+}
+
 /** Where the writer stands in the current file. */
 export interface JournalPositionInfo {
   readonly fileEventId: EventId;
